@@ -1,0 +1,356 @@
+// The one GPU device: adapter and limits, command batching, submission, read-back and error
+// reporting. Platform-free: Node installs its adapter source through setAdapterSource().
+import { compileKernels, type Kernels } from "./kernels.js";
+import { BufferPool } from "./pool.js";
+
+export interface GpuInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** How the adapter was found, e.g. "navigator.gpu" or "Dawn (VK_ICD_FILENAMES=...)". */
+  source: string;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface AdapterSource {
+  adapter: GPUAdapter;
+  source: string;
+}
+
+let adapterSource: () => Promise<AdapterSource> = async () => {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new Error(
+      "gpu-cnn: this browser has no WebGPU (navigator.gpu is undefined). Use a browser with WebGPU " +
+        "(Chrome/Edge 113+, Safari 26+, Firefox 141+) on a page served over https or from localhost.",
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("gpu-cnn: navigator.gpu.requestAdapter() returned no adapter; WebGPU may be disabled.");
+  return { adapter, source: "navigator.gpu" };
+};
+
+/** Replaces how the adapter is found (src/node.ts uses Dawn). Must run before the first op. */
+export function setAdapterSource(source: () => Promise<AdapterSource>): void {
+  adapterSource = source;
+}
+
+const PARAM_SLOT = 256; // bytes per dispatch's Params uniform; also the offset alignment
+const SLOTS_PER_ARENA = 256;
+/** Dispatches recorded before the batch is submitted on its own, to keep the GPU fed. */
+const MAX_DISPATCHES_PER_SUBMIT = 512;
+
+export interface Binding {
+  buffer: GPUBuffer;
+  /** byte offset and size of the bound range */
+  offset: number;
+  size: number;
+}
+
+/** A uniform buffer holding many dispatches' Params, written once at submit. */
+interface ParamArena {
+  buffer: GPUBuffer;
+  bindGroup: GPUBindGroup;
+  cpu: ArrayBuffer;
+  used: number;
+}
+
+export class Gpu {
+  readonly pool: BufferPool;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private opsInBatch = new Set<string>();
+  private dispatchesInBatch = 0;
+  private arenas: ParamArena[] = [];
+  private freeArenas: ParamArena[] = [];
+  private afterSubmit: GPUBuffer[] = [];
+  private pendingErrors: Promise<void>[] = [];
+  private lostMessage: string | null = null;
+  private uncaptured: string | null = null;
+  /** Number of queue submissions so far (tests check that a step is one or two). */
+  submissions = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly info: GpuInfo,
+    readonly kernels: Kernels,
+  ) {
+    this.pool = new BufferPool(device, info.maxBufferSize);
+    const align = device.limits.minStorageBufferOffsetAlignment;
+    this.maxBindingBytes = Math.floor(device.limits.maxStorageBufferBindingSize / align) * align;
+    device.lost.then((lost) => {
+      this.lostMessage = `${lost.reason}: ${lost.message}`;
+    });
+    device.addEventListener("uncapturederror", (event) => {
+      this.uncaptured ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  static async create(): Promise<Gpu> {
+    const { adapter, source } = await adapterSource();
+    // Ask for what the adapter really has, not WebGPU's defaults: the seed model's Dense kernel
+    // alone is 202 MB, above the default 128 MiB buffer limit.
+    const a = adapter.limits;
+    const requiredLimits: Record<string, number> = {
+      maxBufferSize: a.maxBufferSize,
+      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+      maxComputeWorkgroupsPerDimension: a.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    };
+    const features: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: "gpu-cnn" });
+    const ai = adapter.info;
+    const info: GpuInfo = {
+      vendor: ai?.vendor ?? "",
+      architecture: ai?.architecture ?? "",
+      device: ai?.device ?? "",
+      description: ai?.description ?? "",
+      source,
+      maxBufferSize: device.limits.maxBufferSize,
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    };
+    const kernels = await compileKernels(device);
+    return new Gpu(device, info, kernels);
+  }
+
+  /**
+   * Largest byte range one storage binding may cover, aligned for offsets. Ops split bigger
+   * tensors into chunks of this size. Tests lower it to exercise the chunked paths cheaply.
+   */
+  maxBindingBytes = 0;
+
+  /** Offsets of bindings must be multiples of this many bytes. */
+  get bindingAlignment(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment;
+  }
+
+  get maxWorkgroupsPerDimension(): number {
+    return this.device.limits.maxComputeWorkgroupsPerDimension;
+  }
+
+  private checkAlive(op: string): void {
+    if (this.lostMessage) throw new Error(`gpu-cnn: the GPU device was lost (${this.lostMessage}); cannot run ${op}.`);
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: "gpu-cnn batch" });
+    this.pass ??= this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private copyEncoder(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder ??= this.device.createCommandEncoder({ label: "gpu-cnn batch" });
+    return this.encoder;
+  }
+
+  private paramSlot(params: ArrayBuffer): { arena: ParamArena; offset: number } {
+    if (params.byteLength > PARAM_SLOT) throw new Error(`gpu-cnn: Params of ${params.byteLength} bytes exceed ${PARAM_SLOT}`);
+    let arena = this.arenas[this.arenas.length - 1];
+    if (!arena || arena.used + PARAM_SLOT > arena.cpu.byteLength) {
+      arena = this.freeArenas.pop() ?? this.newArena();
+      arena.used = 0;
+      this.arenas.push(arena);
+    }
+    const offset = arena.used;
+    new Uint8Array(arena.cpu, offset, params.byteLength).set(new Uint8Array(params));
+    arena.used += PARAM_SLOT;
+    return { arena, offset };
+  }
+
+  private newArena(): ParamArena {
+    const size = PARAM_SLOT * SLOTS_PER_ARENA;
+    const buffer = this.device.createBuffer({ label: "gpu-cnn params", size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const bindGroup = this.device.createBindGroup({
+      label: "gpu-cnn params",
+      layout: this.kernels.paramsLayout,
+      entries: [{ binding: 0, resource: { buffer, offset: 0, size: PARAM_SLOT } }],
+    });
+    return { buffer, bindGroup, cpu: new ArrayBuffer(size), used: 0 };
+  }
+
+  /**
+   * Records one dispatch of a kernel. `bindings` are in the kernel's order: inputs, then outputs.
+   * Nothing runs until the batch is submitted (on read-back, or every few hundred dispatches).
+   */
+  dispatch(kernel: string, bindings: Binding[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
+    this.checkAlive(kernel);
+    const k = this.kernels.get(kernel);
+    if (bindings.length !== k.bindings) {
+      throw new Error(`gpu-cnn: kernel ${kernel} takes ${k.bindings} buffers, got ${bindings.length}`);
+    }
+    const [x, y = 1, z = 1] = workgroups;
+    const maxWg = this.maxWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new Error(`gpu-cnn: kernel ${kernel} needs ${x}×${y}×${z} workgroups; this adapter allows ${maxWg} per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const group = this.device.createBindGroup({
+      label: kernel,
+      layout: k.layout,
+      entries: bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } })),
+    });
+    const { arena, offset } = this.paramSlot(params);
+    const pass = this.computePass();
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, group);
+    pass.setBindGroup(1, arena.bindGroup, [offset]);
+    pass.dispatchWorkgroups(x, y, z);
+    this.opsInBatch.add(kernel);
+    if (++this.dispatchesInBatch >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
+  }
+
+  /** Copies bytes between buffers, in order with the recorded dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.checkAlive("copy");
+    this.copyEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  /** Uploads CPU data, ordered after every dispatch already recorded (via a staging buffer). */
+  upload(dst: GPUBuffer, dstOffset: number, data: ArrayBufferView): void {
+    this.checkAlive("upload");
+    const size = data.byteLength;
+    const padded = Math.ceil(size / 4) * 4;
+    if (!this.encoder) {
+      this.device.queue.writeBuffer(dst, dstOffset, data.buffer, data.byteOffset, size);
+      return;
+    }
+    const staging = this.device.createBuffer({ label: "gpu-cnn upload", size: padded, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, size));
+    staging.unmap();
+    this.copy(staging, 0, dst, dstOffset, padded);
+    this.afterSubmit.push(staging);
+  }
+
+  /** Submits everything recorded so far. Errors it causes are thrown by the next read-back. */
+  submit(): void {
+    if (!this.encoder) return;
+    if (this.pass) this.pass.end();
+    const ops = [...this.opsInBatch].join(", ");
+    this.device.pushErrorScope("validation");
+    this.device.pushErrorScope("out-of-memory");
+    for (const arena of this.arenas) this.device.queue.writeBuffer(arena.buffer, 0, arena.cpu, 0, arena.used);
+    this.device.queue.submit([this.encoder.finish()]);
+    const oom = this.device.popErrorScope();
+    const validation = this.device.popErrorScope();
+    this.pendingErrors.push(
+      Promise.all([oom, validation]).then(([o, v]) => {
+        const error = o ?? v;
+        if (error) throw new Error(`gpu-cnn: the GPU rejected work of op(s) [${ops}]: ${error.message}`);
+      }),
+    );
+    this.submissions++;
+    for (const b of this.afterSubmit) b.destroy();
+    this.afterSubmit = [];
+    this.freeArenas.push(...this.arenas);
+    this.arenas = [];
+    this.encoder = null;
+    this.pass = null;
+    this.opsInBatch.clear();
+    this.dispatchesInBatch = 0;
+  }
+
+  /** Waits for all submitted work; throws if any of it failed or the device was lost. */
+  async sync(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  private async checkErrors(): Promise<void> {
+    const pending = this.pendingErrors;
+    this.pendingErrors = [];
+    await Promise.all(pending);
+    this.checkAlive("read-back");
+    if (this.uncaptured) {
+      const message = this.uncaptured;
+      this.uncaptured = null;
+      throw new Error(`gpu-cnn: GPU error: ${message}`);
+    }
+  }
+
+  /** Reads bytes back to the CPU, after all recorded work. The only way data leaves the GPU. */
+  async read(src: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    const padded = Math.ceil(size / 4) * 4;
+    const staging = this.device.createBuffer({ label: "gpu-cnn read-back", size: Math.max(padded, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (padded > 0) this.copy(src, offset, staging, 0, padded);
+    this.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      await this.checkErrors();
+      return staging.getMappedRange().slice(0, size);
+    } catch (e) {
+      await this.checkErrors();
+      this.checkAlive("read-back");
+      throw e;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Frees pooled buffers that no tensor holds (after submitting work that may use them). */
+  trim(): void {
+    this.submit();
+    this.pool.trim();
+  }
+
+  destroy(): void {
+    this.pool.destroyAll();
+    this.device.destroy();
+  }
+}
+
+let current: Promise<Gpu> | null = null;
+let ready: Gpu | null = null;
+
+/** The GPU, created on first use (adapter, device and every kernel compiled once). */
+export function getGpu(): Promise<Gpu> {
+  current ??= Gpu.create().then(
+    (gpu) => (ready = gpu),
+    (e) => {
+      current = null;
+      throw e;
+    },
+  );
+  return current;
+}
+
+/** The GPU, synchronously; throws if `await initGpu()` has not run yet. */
+export function gpu(): Gpu {
+  if (!ready) throw new Error("gpu-cnn: the GPU is not ready yet; `await initGpu()` before creating tensors or running ops.");
+  return ready;
+}
+
+/** Starts the device and compiles every kernel. Models and examples await it once. */
+export async function initGpu(): Promise<GpuInfo> {
+  return (await getGpu()).info;
+}
+
+/** What is running the kernels: the adapter's vendor, architecture, and how it was found. */
+export async function gpuInfo(): Promise<GpuInfo> {
+  return (await getGpu()).info;
+}
+
+/** Releases the device and its buffers so the process can exit; the next op starts a new one. */
+export async function disposeGpu(): Promise<void> {
+  if (!current) return;
+  const g = await current;
+  g.destroy();
+  current = null;
+  ready = null;
+}
+
+/** Describes the adapter in one line, for examples, benchmarks and logs. */
+export function describeGpu(info: GpuInfo): string {
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ") || "unknown adapter";
+  return `${name} via ${info.source} (max buffer ${(info.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max binding ${(info.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)`;
+}

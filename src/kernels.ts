@@ -1,0 +1,109 @@
+// The kernel table: every compute entry point, its WGSL file, and how many buffers it reads and
+// writes. Bindings follow one order everywhere (shaders/README.md): group 0 holds the inputs
+// (read-only) then the outputs (read_write); group 1 binding 0 is the op's Params uniform.
+import adam from "../shaders/adam.wgsl";
+import conv2d from "../shaders/conv2d.wgsl";
+import elementwise from "../shaders/elementwise.wgsl";
+import matmul from "../shaders/matmul.wgsl";
+import maxpool2d from "../shaders/maxpool2d.wgsl";
+import reduce from "../shaders/reduce.wgsl";
+import softmax from "../shaders/softmax.wgsl";
+
+interface KernelSpec {
+  source: string;
+  reads: number;
+  writes: number;
+  /** WGSL `override` constants (workgroup and tile sizes). */
+  constants?: Record<string, number>;
+}
+
+const k = (source: string, reads: number, writes: number, constants?: Record<string, number>): KernelSpec => ({ source, reads, writes, constants });
+
+/** Entry point name -> spec. The name is the WGSL entry point and labels every GPU object. */
+export const KERNELS = {
+  fill: k(elementwise, 0, 1),
+  add: k(elementwise, 2, 1),
+  scale: k(elementwise, 1, 1),
+  relu_fwd: k(elementwise, 1, 1),
+  relu_bwd: k(elementwise, 2, 1),
+  bias_add: k(elementwise, 2, 1),
+  bias_relu: k(elementwise, 2, 1),
+  sum_rows: k(reduce, 1, 1),
+  matmul_nn: k(matmul, 2, 1),
+  matmul_nt: k(matmul, 2, 1),
+  matmul_tn: k(matmul, 2, 1),
+  conv2d_fwd: k(conv2d, 3, 1),
+  conv2d_bwd_input: k(conv2d, 2, 1),
+  conv2d_bwd_filter: k(conv2d, 2, 1),
+  maxpool2d_fwd: k(maxpool2d, 1, 2),
+  maxpool2d_bwd: k(maxpool2d, 2, 1),
+  softmax_fwd: k(softmax, 1, 1),
+  softmax_xent_fwd: k(softmax, 2, 2),
+  softmax_xent_bwd: k(softmax, 3, 1),
+  accuracy: k(softmax, 2, 1),
+  adam: k(adam, 1, 3),
+  sgd: k(adam, 1, 2),
+} satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+
+export interface CompiledKernel {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  bindings: number;
+}
+
+export class Kernels {
+  constructor(
+    readonly paramsLayout: GPUBindGroupLayout,
+    private compiled: Map<string, CompiledKernel>,
+    private failed: Map<string, string>,
+  ) {}
+
+  get(name: string): CompiledKernel {
+    const kernel = this.compiled.get(name);
+    if (kernel) return kernel;
+    const why = this.failed.get(name);
+    throw new Error(why ? `gpu-cnn: kernel ${name} failed to compile: ${why}` : `gpu-cnn: no kernel named ${name}`);
+  }
+}
+
+/** Compiles every kernel once, in parallel, at device start (no stall on the first step). */
+export async function compileKernels(device: GPUDevice): Promise<Kernels> {
+  const paramsLayout = device.createBindGroupLayout({
+    label: "gpu-cnn params",
+    entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 } }],
+  });
+  const modules = new Map<string, GPUShaderModule>();
+  const compiled = new Map<string, CompiledKernel>();
+  const failed = new Map<string, string>();
+  await Promise.all(
+    Object.entries(KERNELS).map(async ([name, spec]: [string, KernelSpec]) => {
+      let module = modules.get(spec.source);
+      if (!module) {
+        module = device.createShaderModule({ label: name, code: spec.source });
+        modules.set(spec.source, module);
+      }
+      const bindings = spec.reads + spec.writes;
+      const layout = device.createBindGroupLayout({
+        label: name,
+        entries: Array.from({ length: bindings }, (_, i) => ({
+          binding: i,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: i < spec.reads ? "read-only-storage" : "storage" } as GPUBufferBindingLayout,
+        })),
+      });
+      try {
+        const pipeline = await device.createComputePipelineAsync({
+          label: name,
+          layout: device.createPipelineLayout({ label: name, bindGroupLayouts: [layout, paramsLayout] }),
+          compute: { module, entryPoint: name, constants: spec.constants },
+        });
+        compiled.set(name, { pipeline, layout, bindings });
+      } catch (e) {
+        failed.set(name, (e as Error).message);
+      }
+    }),
+  );
+  return new Kernels(paramsLayout, compiled, failed);
+}

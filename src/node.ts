@@ -1,0 +1,63 @@
+// The only file that knows about Node: WebGPU comes from Dawn (the `webgpu` package). On a
+// machine without a GPU driver, it tries the software Vulkan drivers it knows (lavapipe first,
+// it is multi-threaded; then SwiftShader) before giving up with what it tried and the fix.
+import { existsSync } from "node:fs";
+import { create, globals } from "webgpu";
+import { setAdapterSource, type AdapterSource } from "./device.js";
+
+// GPUBufferUsage, GPUMapMode, ... as in a browser
+for (const [name, value] of Object.entries(globals)) {
+  if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+}
+
+/** Environment variable naming a Vulkan ICD json to use, e.g. a driver installed elsewhere. */
+export const ICD_ENV = "GPU_CNN_VK_ICD";
+
+const SOFTWARE_ICDS = [
+  "/usr/share/vulkan/icd.d/lvp_icd.json",
+  "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
+  "/usr/share/vulkan/icd.d/lvp_icd.aarch64.json",
+  "/usr/lib/chromium/vk_swiftshader_icd.json",
+  "/usr/lib/chromium-browser/vk_swiftshader_icd.json",
+  "/opt/google/chrome/vk_swiftshader_icd.json",
+];
+
+// Dawn instances stay referenced for the life of the process; their devices depend on them.
+const instances: GPU[] = [];
+
+async function tryAdapter(): Promise<GPUAdapter | null> {
+  const gpu = create([]);
+  instances.push(gpu);
+  return gpu.requestAdapter({ powerPreference: "high-performance" });
+}
+
+async function nodeAdapter(): Promise<AdapterSource> {
+  process.env.XDG_RUNTIME_DIR ??= "/tmp"; // Mesa warns without it
+  const tried: string[] = [];
+  const chosen = process.env[ICD_ENV];
+  if (chosen) {
+    process.env.VK_ICD_FILENAMES = chosen;
+    const adapter = await tryAdapter();
+    if (adapter) return { adapter, source: `Dawn (${ICD_ENV}=${chosen})` };
+    tried.push(`${ICD_ENV}=${chosen}`);
+  } else {
+    const adapter = await tryAdapter();
+    const icd = process.env.VK_ICD_FILENAMES;
+    if (adapter) return { adapter, source: icd ? `Dawn (VK_ICD_FILENAMES=${icd})` : "Dawn (system Vulkan drivers)" };
+    tried.push(icd ? `VK_ICD_FILENAMES=${icd}` : "the system's GPU drivers");
+  }
+  for (const icd of SOFTWARE_ICDS) {
+    if (!existsSync(icd)) continue;
+    process.env.VK_ICD_FILENAMES = icd;
+    const adapter = await tryAdapter();
+    if (adapter) return { adapter, source: `Dawn (software Vulkan: ${icd})` };
+    tried.push(icd);
+  }
+  throw new Error(
+    `gpu-cnn: no WebGPU adapter found in Node. Tried: ${tried.join("; ")}; and looked for software drivers at ` +
+      `${SOFTWARE_ICDS.join(", ")}. Fix: install a GPU driver with Vulkan, or on Debian run ` +
+      `scripts/setup-software-gpu.sh (Mesa lavapipe from bookworm-backports), or set ${ICD_ENV} to a Vulkan ICD json.`,
+  );
+}
+
+setAdapterSource(nodeAdapter);

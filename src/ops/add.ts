@@ -1,0 +1,15 @@
+import { record } from "../autograd.js";
+import { shapeString, type Tensor } from "../tensor.js";
+import { chunks, grid1d, output, params, run, sameShape, shapeError } from "./run.js";
+
+/** a + b, elementwise, same shapes (sums gradients where a tensor is used twice). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  if (!sameShape(a.shape, b.shape)) {
+    throw shapeError("add", `shapes ${shapeString(a.shape)} and ${shapeString(b.shape)} differ; add() takes equal shapes`);
+  }
+  const out = output(a.shape, "add");
+  for (const [offset, length] of chunks(a.size, 1)) {
+    run("add", [a.binding(offset, length), b.binding(offset, length), out.binding(offset, length)], params([length]), grid1d(length));
+  }
+  return record(out, "add", [a, b], (dy) => [dy, dy]);
+}

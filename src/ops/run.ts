@@ -1,0 +1,105 @@
+// What every op file shares: allocating outputs, packing Params, sizing dispatches, and
+// splitting tensors larger than one storage binding into chunks.
+import { gpu, type Binding } from "../device.js";
+import type { KernelName } from "../kernels.js";
+import { emptyTensor, shapeString, Tensor, type Shape } from "../tensor.js";
+
+export const debug = {
+  /** Fill every op output with NaN before the kernel runs, so unwritten elements show. */
+  poison: false,
+};
+
+/** Enables test-only checks: NaN-poisoned outputs. */
+export function setPoison(on: boolean): void {
+  debug.poison = on;
+}
+
+/** A fresh output tensor of `shape` for `op` (NaN-filled when poisoning is on). */
+export function output(shape: Shape, op: string): Tensor {
+  const t = emptyTensor(shape, `output of ${op}`);
+  if (debug.poison && t.size > 0) {
+    for (const [offset, length] of chunks(t.size, 1)) {
+      run("fill", [t.binding(offset, length)], params([length], [NaN]), grid1d(length));
+    }
+  }
+  return t;
+}
+
+/**
+ * Packs a Params uniform: the u32 fields first, then the f32 fields, matching a WGSL struct that
+ * declares them in that order. Negative integers are stored as their i32 bit pattern.
+ */
+export function params(u32s: number[], f32s: number[] = []): ArrayBuffer {
+  const buffer = new ArrayBuffer(Math.max(16, Math.ceil((u32s.length + f32s.length) / 4) * 16));
+  const u = new Uint32Array(buffer);
+  const f = new Float32Array(buffer);
+  u32s.forEach((v, i) => {
+    if (!Number.isInteger(v)) throw new Error(`gpu-cnn: integer param ${i} is ${v}`);
+    u[i] = v >>> 0;
+  });
+  f32s.forEach((v, i) => (f[u32s.length + i] = v));
+  return buffer;
+}
+
+/**
+ * Workgroups for `n` invocations of a 1-D kernel with `size` lanes, folded into 2-D when they
+ * exceed the per-dimension limit. Kernels index with `gid.x + gid.y * nwg.x * WG`.
+ */
+export function grid1d(n: number, size = 256): [number, number] {
+  const groups = Math.ceil(n / size);
+  const max = gpu().maxWorkgroupsPerDimension;
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Splits `rows` rows of `rowElems` float32 each into runs that fit one storage binding and start
+ * at aligned offsets: [firstRow, rowCount] pairs, each count a multiple of `multipleOf` but the
+ * last. One pair when the tensor fits.
+ */
+export function chunks(rows: number, rowElems: number, multipleOf = 1): [number, number][] {
+  const g = gpu();
+  const rowBytes = rowElems * 4;
+  const limit = g.maxBindingBytes;
+  if (rows * rowElems * 4 <= limit || rows <= 1) return [[0, rows]];
+  let per = Math.floor(limit / rowBytes);
+  // chunk starts must be aligned: per * rowElems * 4 must divide by the alignment
+  const align = g.bindingAlignment;
+  const alignStep = align / gcd(rowElems * 4, align);
+  const step = (alignStep * multipleOf) / gcd(alignStep, multipleOf);
+  per = Math.floor(per / step) * step;
+  if (per < 1) {
+    throw new Error(`gpu-cnn: one row of ${rowElems} floats is larger than this adapter's storage binding limit (${limit} bytes)`);
+  }
+  const out: [number, number][] = [];
+  for (let r = 0; r < rows; r += per) out.push([r, Math.min(per, rows - r)]);
+  return out;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Records one dispatch; tensors bind whole, Bindings bind a range. */
+export function run(kernel: KernelName, bindings: (Tensor | Binding)[], p: ArrayBuffer, workgroups: [number, number?, number?]): void {
+  gpu().dispatch(
+    kernel,
+    bindings.map((b) => (b instanceof Tensor ? b.binding() : b)),
+    p,
+    workgroups,
+  );
+}
+
+/** Throws the op's error for a shape it cannot take. */
+export function shapeError(op: string, message: string): Error {
+  return new Error(`gpu-cnn: ${op}: ${message}`);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function describe(name: string, shape: Shape): string {
+  return `${name} ${shapeString(shape)}`;
+}
