@@ -21,22 +21,25 @@ export function sumRows(x: Tensor, scale = 1): Tensor {
   let remaining = rows;
   do {
     const block = Math.max(BLOCK, Math.ceil(remaining / maxWg));
-    const last = remaining <= block;
-    const blocks = Math.max(1, Math.ceil(remaining / block));
-    const out = output(last ? [cols] : [blocks, cols], "sumRows");
-    for (const [first, count] of chunks(remaining, cols, block)) {
-      // chunks hold whole blocks, so each chunk's partials land at its own output rows
-      const n = Math.max(1, Math.ceil(count / block));
+    const parts = chunks(remaining, cols);
+    // each chunk reduces to its own partial rows, placed one after another in the output
+    const blocks = parts.map(([, count]) => Math.max(1, Math.ceil(count / block)));
+    const total = blocks.reduce((a, b) => a + b, 0);
+    const last = total === 1;
+    const out = output(last ? [cols] : [total, cols], "sumRows");
+    let outRow = 0;
+    parts.forEach(([first, count], i) => {
       run(
         "sum_rows",
         [current.binding(first * cols, count * cols), out],
-        params([count, cols, block, Math.floor(first / block)], [last ? scale : 1]),
-        [Math.ceil(cols / WG), n],
+        params([count, cols, block, outRow], [last ? scale : 1]),
+        [Math.ceil(cols / WG), blocks[i]],
       );
-    }
+      outRow += blocks[i];
+    });
     if (current !== x) current.dispose();
     current = out;
-    remaining = blocks;
+    remaining = total;
   } while (current.shape.length === 2);
   return record(current, "sumRows", [x], (dy) => [biasAdd(fill([rows, cols], 0), scale === 1 ? dy : scaleBy(dy, scale))]);
 }
