@@ -11,4 +11,8 @@ export default defineConfig({
   target: "es2022",
   loader: { ".wgsl": "text" },
   external: ["webgpu", "pngjs", "jpeg-js"],
+  // keep `import("webgpu")` a real dynamic import in the CommonJS build (webgpu is ESM-only)
+  esbuildOptions(options) {
+    options.supported = { ...options.supported, "dynamic-import": true };
+  },
 });

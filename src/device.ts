@@ -134,6 +134,10 @@ export class Gpu {
     return this.device.limits.maxComputeWorkgroupsPerDimension;
   }
 
+  get isLost(): boolean {
+    return this.lostMessage !== null;
+  }
+
   private checkAlive(op: string): void {
     if (this.lostMessage) throw new Error(`gpu-cnn: the GPU device was lost (${this.lostMessage}); cannot run ${op}.`);
   }
@@ -314,6 +318,11 @@ let ready: Gpu | null = null;
 
 /** The GPU, created on first use (adapter, device and every kernel compiled once). */
 export function getGpu(): Promise<Gpu> {
+  if (ready?.isLost) {
+    // a lost device cannot recover: the next use starts a new one (its tensors are gone)
+    current = null;
+    ready = null;
+  }
   current ??= Gpu.create().then(
     (gpu) => (ready = gpu),
     (e) => {

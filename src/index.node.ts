@@ -1,3 +1,6 @@
 // Node entry: Dawn provides WebGPU; the API is the browser entry's, unchanged.
-import "./node.js";
+import { useDawn } from "./node.js";
+
+useDawn();
+
 export * from "./index.js";

@@ -41,8 +41,9 @@ export const KERNELS = {
   softmax_xent_fwd: k(softmax, 2, 2),
   softmax_xent_bwd: k(softmax, 3, 1),
   accuracy: k(softmax, 2, 1),
-  adam: k(adam, 1, 3),
-  sgd: k(adam, 1, 2),
+  adam: k(adam, 2, 3),
+  sgd: k(adam, 2, 2),
+  guard: k(adam, 1, 1),
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

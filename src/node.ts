@@ -2,13 +2,9 @@
 // machine without a GPU driver, it tries the software Vulkan drivers it knows (lavapipe first,
 // it is multi-threaded; then SwiftShader) before giving up with what it tried and the fix.
 import { existsSync } from "node:fs";
-import { create, globals } from "webgpu";
 import { setAdapterSource, type AdapterSource } from "./device.js";
 
-// GPUBufferUsage, GPUMapMode, ... as in a browser
-for (const [name, value] of Object.entries(globals)) {
-  if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
-}
+type Dawn = typeof import("webgpu");
 
 /** Environment variable naming a Vulkan ICD json to use, e.g. a driver installed elsewhere. */
 export const ICD_ENV = "GPU_CNN_VK_ICD";
@@ -25,23 +21,29 @@ const SOFTWARE_ICDS = [
 // Dawn instances stay referenced for the life of the process; their devices depend on them.
 const instances: GPU[] = [];
 
-async function tryAdapter(): Promise<GPUAdapter | null> {
-  const gpu = create([]);
+async function tryAdapter(dawn: Dawn): Promise<GPUAdapter | null> {
+  const gpu = dawn.create([]);
   instances.push(gpu);
   return gpu.requestAdapter({ powerPreference: "high-performance" });
 }
 
 async function nodeAdapter(): Promise<AdapterSource> {
+  // A dynamic import: `webgpu` is ESM-only, and this way the CommonJS build can load it too.
+  const dawn: Dawn = await import("webgpu");
+  // GPUBufferUsage, GPUMapMode, ... as in a browser
+  for (const [name, value] of Object.entries(dawn.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
   process.env.XDG_RUNTIME_DIR ??= "/tmp"; // Mesa warns without it
   const tried: string[] = [];
   const chosen = process.env[ICD_ENV];
   if (chosen) {
     process.env.VK_ICD_FILENAMES = chosen;
-    const adapter = await tryAdapter();
+    const adapter = await tryAdapter(dawn);
     if (adapter) return { adapter, source: `Dawn (${ICD_ENV}=${chosen})` };
     tried.push(`${ICD_ENV}=${chosen}`);
   } else {
-    const adapter = await tryAdapter();
+    const adapter = await tryAdapter(dawn);
     const icd = process.env.VK_ICD_FILENAMES;
     if (adapter) return { adapter, source: icd ? `Dawn (VK_ICD_FILENAMES=${icd})` : "Dawn (system Vulkan drivers)" };
     tried.push(icd ? `VK_ICD_FILENAMES=${icd}` : "the system's GPU drivers");
@@ -49,7 +51,7 @@ async function nodeAdapter(): Promise<AdapterSource> {
   for (const icd of SOFTWARE_ICDS) {
     if (!existsSync(icd)) continue;
     process.env.VK_ICD_FILENAMES = icd;
-    const adapter = await tryAdapter();
+    const adapter = await tryAdapter(dawn);
     if (adapter) return { adapter, source: `Dawn (software Vulkan: ${icd})` };
     tried.push(icd);
   }
@@ -60,4 +62,7 @@ async function nodeAdapter(): Promise<AdapterSource> {
   );
 }
 
-setAdapterSource(nodeAdapter);
+/** Makes the device come from Dawn. Called once by the Node entry (src/index.node.ts). */
+export function useDawn(): void {
+  setAdapterSource(nodeAdapter);
+}

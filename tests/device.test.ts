@@ -1,0 +1,68 @@
+// The device: adapter discovery and reporting, limits, and errors that name the op.
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gpu } from "../src/device.js";
+import { describeGpu, gpuInfo, initGpu, memory, ops, tensor } from "../src/index.node.js";
+import { useGpu } from "./helpers.js";
+
+useGpu();
+
+describe("device", () => {
+  it("reports the adapter and asks for the adapter's own limits", async () => {
+    const info = await gpuInfo();
+    expect(describeGpu(info)).toMatch(/via Dawn/);
+    // the seed model's 202 MB Dense kernel needs more than WebGPU's default 256 MiB? no: 128 MiB binding
+    expect(info.maxBufferSize).toBeGreaterThan(256 * 2 ** 20);
+    expect(gpu().device.limits.maxBufferSize).toBe(info.maxBufferSize);
+  });
+
+  it("finds a software Vulkan driver by itself when the configured one is missing", () => {
+    const script = `import("${resolve(__dirname, "../src/index.node.ts")}").then(async (m) => console.log("ADAPTER " + m.describeGpu(await m.initGpu())))`;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--import", resolve(__dirname, "../scripts/wgsl.mjs"), "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, VK_ICD_FILENAMES: "/nonexistent/icd.json", GPU_CNN_VK_ICD: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    expect(out).toMatch(/ADAPTER .*software Vulkan: \/.*\.json/);
+  });
+
+  it("names the tensor, its size and the limit when a tensor exceeds maxBufferSize", () => {
+    const max = gpu().device.limits.maxBufferSize;
+    const rows = Math.ceil(max / 4 / 1024) + 1;
+    expect(() => ops.fill([rows, 1024], 0)).toThrow(
+      new RegExp(`output of fill \\[${rows}, 1024\\] needs [0-9.]+ MiB, but this adapter's largest buffer \\(maxBufferSize\\) is`),
+    );
+  });
+
+  it("turns a GPU validation error into a thrown Error naming the op", async () => {
+    const x = tensor([1, 2, 3, 4]);
+    const y = ops.relu(x);
+    await y.data();
+    // bind more bytes than the buffer holds: WebGPU rejects the bind group
+    gpu().dispatch("relu_fwd", [{ buffer: x.buffer, offset: 0, size: 1 << 20 }, y.binding()], new ArrayBuffer(16), [1]);
+    await expect(y.data()).rejects.toThrow(/relu_fwd/);
+    // and the device keeps working afterwards
+    expect(Array.from(await ops.relu(tensor([-1, 5])).data())).toEqual([0, 5]);
+  });
+
+  it("records many dispatches into one submission until something is read", async () => {
+    await ops.sum(tensor([1])).data();
+    const before = memory().submissions;
+    let x = tensor(new Float32Array(1000).fill(-1));
+    for (let i = 0; i < 50; i++) x = ops.relu(ops.add(x, x));
+    expect(memory().submissions).toBe(before);
+    expect((await x.data())[0]).toBe(0);
+    expect(memory().submissions).toBe(before + 1);
+  });
+
+  it("a lost device throws a clear error, and the next initGpu() starts a new one", async () => {
+    const x = tensor([1, 2]);
+    await x.data();
+    gpu().device.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => ops.relu(ops.fill([2], 1))).toThrow(/device was lost/);
+    await initGpu();
+    expect(Array.from(await ops.relu(tensor([-2, 2])).data())).toEqual([0, 2]);
+  });
+});
