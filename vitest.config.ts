@@ -14,7 +14,7 @@ export default defineConfig({
   plugins: [wgsl],
   test: {
     include: ["tests/**/*.test.ts"],
-    exclude: ["tests/browser/**", "node_modules/**"],
+    exclude: ["node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // One GPU device per worker; lavapipe already uses both cores for each dispatch.

@@ -1,0 +1,71 @@
+// Headless Chromium with WebGPU on SwiftShader, driven by playwright-core, for the browser tests.
+// Debian's /usr/bin/chromium is used (npm's browser downloads fail here); pages are served from
+// localhost because navigator.gpu needs a secure context.
+import { build } from "esbuild";
+import { createServer, type Server } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const root = resolve(__dirname, "../..");
+
+const CHROMIUM_FLAGS = [
+  "--enable-unsafe-webgpu",
+  "--enable-unsafe-swiftshader",
+  "--use-webgpu-adapter=swiftshader",
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Bundles a browser entry (TypeScript) for the browser platform; fails on any Node built-in. */
+export async function bundle(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    loader: { ".wgsl": "text" },
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json" };
+
+/** Serves `files` (path -> content) from localhost; returns the base URL and the server. */
+export async function serve(files: Record<string, string | Uint8Array>): Promise<{ url: string; server: Server }> {
+  const server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const body = files[path] ?? (path.startsWith("/root/") ? await readFile(join(root, path.slice(6))).catch(() => undefined) : undefined);
+    if (body === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    const type = path.endsWith("/") ? TYPES[".html"] : (TYPES[extname(path)] ?? "application/octet-stream");
+    res.writeHead(200, { "content-type": type }).end(body);
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://localhost:${port}`, server };
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_FLAGS });
+}
+
+/** Opens `url` and collects console errors, so a failing page says why. */
+export async function open(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") console.error("page console:", m.text());
+  });
+  await page.goto(url);
+  return page;
+}
