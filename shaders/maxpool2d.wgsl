@@ -1,11 +1,255 @@
-// PLACEHOLDER: not implemented yet
-struct P { n: u32 }
-@group(1) @binding(0) var<uniform> placeholder_p: P;
-@group(0) @binding(0) var<storage, read> maxpool2d_fwd_in0: array<f32>;
-@group(0) @binding(1) var<storage, read_write> maxpool2d_fwd_out0: array<f32>;
-@group(0) @binding(2) var<storage, read_write> maxpool2d_fwd_out1: array<f32>;
-@compute @workgroup_size(1) fn maxpool2d_fwd() { maxpool2d_fwd_out0[0] = f32(placeholder_p.n); }
-@group(0) @binding(0) var<storage, read> maxpool2d_bwd_in0: array<f32>;
-@group(0) @binding(1) var<storage, read> maxpool2d_bwd_in1: array<f32>;
-@group(0) @binding(2) var<storage, read_write> maxpool2d_bwd_out0: array<f32>;
-@compute @workgroup_size(1) fn maxpool2d_bwd() { maxpool2d_bwd_out0[0] = f32(placeholder_p.n); }
+// 2-D max pooling over NHWC images, forward and backward.
+// The forward writes each output's maximum and the flat index, within its image, of the input
+// element that won: the first maximum in window order (rows, then columns). Padded cells ("same")
+// are never visited, as if they held -infinity. The backward writes every dx element from one
+// invocation (deterministic, no atomics): each input element sums dy over the windows that hold
+// it and chose it (maxpool2d_bwd*), or, when windows do not overlap, each output writes the cells
+// it owns (maxpool2d_bwd_tile*). The argmax buffer is a float tensor's, read here as u32.
+// A dispatch sees one chunk of whole images; indices within an image do not depend on the chunk.
+// The _vec4 entry points handle 4 channels per invocation and need channels % 4 == 0.
+
+override WG: u32 = 256;
+
+struct Pool {
+  h: u32, w: u32, c: u32,
+  oh: u32, ow: u32,
+  ph: u32, pw: u32,
+  sh: u32, sw: u32,
+  pad_top: u32, pad_left: u32,
+  // invocations in this dispatch: elements, or groups of 4 channels for _vec4
+  n: u32,
+}
+
+@group(1) @binding(0) var<uniform> pool_p: Pool;
+
+fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+// The input rows [y0, y1) and columns [x0, x1) of output pixel (oy, ox), clipped to the image.
+// Every window holds at least one real cell: Keras' "same" padding is less than the pool.
+struct Window { y0: u32, y1: u32, x0: u32, x1: u32 }
+
+fn window(oy: u32, ox: u32) -> Window {
+  let top = i32(oy * pool_p.sh) - i32(pool_p.pad_top);
+  let left = i32(ox * pool_p.sw) - i32(pool_p.pad_left);
+  return Window(
+    u32(max(top, 0)), u32(min(top + i32(pool_p.ph), i32(pool_p.h))),
+    u32(max(left, 0)), u32(min(left + i32(pool_p.pw), i32(pool_p.w))),
+  );
+}
+
+// The outputs whose windows hold input row i: [lo, hi], empty when lo > hi.
+fn covering(i: u32, pad: u32, pool: u32, stride: u32, outs: u32) -> vec2u {
+  let last_start = i32(i + pad) - i32(pool) + 1; // earliest window start that still reaches i
+  let lo = select(0u, (u32(last_start) + stride - 1u) / stride, last_start > 0);
+  let hi = min((i + pad) / stride, outs - 1u);
+  return vec2u(lo, hi);
+}
+
+// maxpool2d_fwd: one output element per invocation
+@group(0) @binding(0) var<storage, read> fwd_x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> fwd_y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> fwd_arg: array<u32>;
+
+@compute @workgroup_size(WG)
+fn maxpool2d_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= pool_p.n) { return; }
+  let c = pool_p.c;
+  let ch = i % c;
+  let pixel = i / c;
+  let ox = pixel % pool_p.ow;
+  let rest = pixel / pool_p.ow;
+  let oy = rest % pool_p.oh;
+  let image = (rest / pool_p.oh) * pool_p.h * pool_p.w * c;
+  let win = window(oy, ox);
+  var best_at = (win.y0 * pool_p.w + win.x0) * c + ch;
+  var best = fwd_x[image + best_at];
+  for (var y = win.y0; y < win.y1; y++) {
+    for (var x = win.x0; x < win.x1; x++) {
+      let at = (y * pool_p.w + x) * c + ch;
+      let v = fwd_x[image + at];
+      // strict: an equal value later in the window does not replace the first
+      if (v > best) {
+        best = v;
+        best_at = at;
+      }
+    }
+  }
+  fwd_y[i] = best;
+  fwd_arg[i] = best_at;
+}
+
+// maxpool2d_fwd_vec4: 4 channels of one output pixel per invocation. maxpool2d_fwd_vec4_2x2 is
+// the same code with a constant 2x2 pool, whose window loops the compiler unrolls: Keras' default
+// pool, about 1.3x faster on lavapipe than loops over the uniform's sizes.
+@group(0) @binding(0) var<storage, read> fwd4_x: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> fwd4_y: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> fwd4_arg: array<vec4u>;
+
+fn pool_vec4(i: u32, ph: u32, pw: u32) {
+  let c4 = pool_p.c / 4u;
+  let group = i % c4;
+  let pixel = i / c4;
+  let ox = pixel % pool_p.ow;
+  let rest = pixel / pool_p.ow;
+  let oy = rest % pool_p.oh;
+  let image = (rest / pool_p.oh) * pool_p.h * pool_p.w * c4;
+  let lanes = vec4u(0u, 1u, 2u, 3u) + group * 4u;
+  let top = i32(oy * pool_p.sh) - i32(pool_p.pad_top);
+  let left = i32(ox * pool_p.sw) - i32(pool_p.pad_left);
+  var best = vec4f(0.0);
+  var best_at = vec4u(0u);
+  var first = true;
+  for (var dy = 0u; dy < ph; dy++) {
+    let y = top + i32(dy);
+    if (y < 0 || y >= i32(pool_p.h)) { continue; }
+    for (var dx = 0u; dx < pw; dx++) {
+      let x = left + i32(dx);
+      if (x < 0 || x >= i32(pool_p.w)) { continue; }
+      let pos = u32(y) * pool_p.w + u32(x);
+      let v = fwd4_x[image + pos * c4 + group];
+      // strict: an equal value later in the window does not replace the first
+      let wins = (v > best) | vec4<bool>(first);
+      first = false;
+      best = select(best, v, wins);
+      best_at = select(best_at, vec4u(pos * pool_p.c) + lanes, wins);
+    }
+  }
+  fwd4_y[i] = best;
+  fwd4_arg[i] = best_at;
+}
+
+@compute @workgroup_size(WG)
+fn maxpool2d_fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i < pool_p.n) { pool_vec4(i, pool_p.ph, pool_p.pw); }
+}
+
+@compute @workgroup_size(WG)
+fn maxpool2d_fwd_vec4_2x2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i < pool_p.n) { pool_vec4(i, 2u, 2u); }
+}
+
+// maxpool2d_bwd: one input element per invocation
+@group(0) @binding(0) var<storage, read> bwd_dy: array<f32>;
+@group(0) @binding(1) var<storage, read> bwd_arg: array<u32>;
+@group(0) @binding(2) var<storage, read_write> bwd_dx: array<f32>;
+
+@compute @workgroup_size(WG)
+fn maxpool2d_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= pool_p.n) { return; }
+  let c = pool_p.c;
+  let image_size = pool_p.h * pool_p.w * c;
+  let at = i % image_size; // this element's flat index within its image
+  let image = i / image_size;
+  let ch = at % c;
+  let pixel = at / c;
+  let ix = pixel % pool_p.w;
+  let iy = pixel / pool_p.w;
+  let rows = covering(iy, pool_p.pad_top, pool_p.ph, pool_p.sh, pool_p.oh);
+  let cols = covering(ix, pool_p.pad_left, pool_p.pw, pool_p.sw, pool_p.ow);
+  let out_image = image * pool_p.oh * pool_p.ow * c;
+  var acc = 0.0;
+  for (var oy = rows.x; oy <= rows.y; oy++) {
+    for (var ox = cols.x; ox <= cols.y; ox++) {
+      let o = out_image + (oy * pool_p.ow + ox) * c + ch;
+      if (bwd_arg[o] == at) { acc += bwd_dy[o]; }
+    }
+  }
+  bwd_dx[i] = acc;
+}
+
+// maxpool2d_bwd_vec4: 4 channels of one input pixel per invocation
+@group(0) @binding(0) var<storage, read> bwd4_dy: array<vec4f>;
+@group(0) @binding(1) var<storage, read> bwd4_arg: array<vec4u>;
+@group(0) @binding(2) var<storage, read_write> bwd4_dx: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn maxpool2d_bwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= pool_p.n) { return; }
+  let c4 = pool_p.c / 4u;
+  let image_size = pool_p.h * pool_p.w * c4;
+  let at4 = i % image_size;
+  let image = i / image_size;
+  let group = at4 % c4;
+  let pixel = at4 / c4;
+  let ix = pixel % pool_p.w;
+  let iy = pixel / pool_p.w;
+  let at = vec4u(pixel * pool_p.c + group * 4u) + vec4u(0u, 1u, 2u, 3u);
+  let rows = covering(iy, pool_p.pad_top, pool_p.ph, pool_p.sh, pool_p.oh);
+  let cols = covering(ix, pool_p.pad_left, pool_p.pw, pool_p.sw, pool_p.ow);
+  let out_image = image * pool_p.oh * pool_p.ow * c4;
+  var acc = vec4f(0.0);
+  for (var oy = rows.x; oy <= rows.y; oy++) {
+    for (var ox = cols.x; ox <= cols.y; ox++) {
+      let o = out_image + (oy * pool_p.ow + ox) * c4 + group;
+      acc += select(vec4f(0.0), bwd4_dy[o], bwd4_arg[o] == at);
+    }
+  }
+  bwd4_dx[i] = acc;
+}
+
+// The _tile entry points: windows that do not overlap (stride >= pool). One invocation per output
+// writes the input cells it owns, from its window's start up to the next window's start (the
+// first and last windows also own the edges), so every input cell is written exactly once: dy at
+// the winner, 0 elsewhere. A quarter of the invocations of the gather above, for 2x2 pools.
+
+// The input rows [y0, y1) and columns [x0, x1) owned by output pixel (oy, ox).
+fn owned(oy: u32, ox: u32) -> Window {
+  return Window(
+    select(oy * pool_p.sh - pool_p.pad_top, 0u, oy == 0u),
+    select((oy + 1u) * pool_p.sh - pool_p.pad_top, pool_p.h, oy + 1u == pool_p.oh),
+    select(ox * pool_p.sw - pool_p.pad_left, 0u, ox == 0u),
+    select((ox + 1u) * pool_p.sw - pool_p.pad_left, pool_p.w, ox + 1u == pool_p.ow),
+  );
+}
+
+// maxpool2d_bwd_tile: one output element per invocation (bindings as maxpool2d_bwd)
+@compute @workgroup_size(WG)
+fn maxpool2d_bwd_tile(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= pool_p.n) { return; }
+  let c = pool_p.c;
+  let ch = i % c;
+  let pixel = i / c;
+  let ox = pixel % pool_p.ow;
+  let rest = pixel / pool_p.ow;
+  let oy = rest % pool_p.oh;
+  let image = (rest / pool_p.oh) * pool_p.h * pool_p.w * c;
+  let winner = bwd_arg[i];
+  let grad = bwd_dy[i];
+  let tile = owned(oy, ox);
+  for (var y = tile.y0; y < tile.y1; y++) {
+    for (var x = tile.x0; x < tile.x1; x++) {
+      let at = (y * pool_p.w + x) * c + ch;
+      bwd_dx[image + at] = select(0.0, grad, winner == at);
+    }
+  }
+}
+
+// maxpool2d_bwd_tile_vec4: 4 channels of one output pixel per invocation (bindings as maxpool2d_bwd_vec4)
+@compute @workgroup_size(WG)
+fn maxpool2d_bwd_tile_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= pool_p.n) { return; }
+  let c4 = pool_p.c / 4u;
+  let group = i % c4;
+  let pixel = i / c4;
+  let ox = pixel % pool_p.ow;
+  let rest = pixel / pool_p.ow;
+  let oy = rest % pool_p.oh;
+  let image = (rest / pool_p.oh) * pool_p.h * pool_p.w * c4;
+  let lanes = vec4u(0u, 1u, 2u, 3u) + group * 4u;
+  let winner = bwd4_arg[i];
+  let grad = bwd4_dy[i];
+  let tile = owned(oy, ox);
+  for (var y = tile.y0; y < tile.y1; y++) {
+    for (var x = tile.x0; x < tile.x1; x++) {
+      let pos = y * pool_p.w + x;
+      bwd4_dx[image + pos * c4 + group] = select(vec4f(0.0), grad, winner == vec4u(pos * pool_p.c) + lanes);
+    }
+  }
+}

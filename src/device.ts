@@ -41,6 +41,7 @@ const PARAM_SLOT = 256; // bytes per dispatch's Params uniform; also the offset 
 const SLOTS_PER_ARENA = 256;
 /** Dispatches recorded before the batch is submitted on its own, to keep the GPU fed. */
 const MAX_DISPATCHES_PER_SUBMIT = 512;
+const MAX_CACHED_BIND_GROUPS = 4096;
 
 export interface Binding {
   buffer: GPUBuffer;
@@ -68,6 +69,9 @@ export class Gpu {
   private afterSubmit: GPUBuffer[] = [];
   private pendingErrors: Promise<void>[] = [];
   private lostMessage: string | null = null;
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private uncaptured: string | null = null;
   /** Number of queue submissions so far (tests check that a step is one or two). */
   submissions = 0;
@@ -198,11 +202,7 @@ export class Gpu {
       throw new Error(`gpu-cnn: kernel ${kernel} needs ${x}×${y}×${z} workgroups; this adapter allows ${maxWg} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const group = this.device.createBindGroup({
-      label: kernel,
-      layout: k.layout,
-      entries: bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } })),
-    });
+    const group = this.bindGroup(kernel, k.layout, bindings);
     const { arena, offset } = this.paramSlot(params);
     const pass = this.computePass();
     pass.setPipeline(k.pipeline);
@@ -211,6 +211,33 @@ export class Gpu {
     pass.dispatchWorkgroups(x, y, z);
     this.opsInBatch.add(kernel);
     if (++this.dispatchesInBatch >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
+  }
+
+  /**
+   * Bind groups are cached: a training step binds the same pooled buffers every step, and
+   * creating one costs more than recording the dispatch. The cache is cleared when it grows
+   * past a bound (keys of destroyed buffers can never match again).
+   */
+  private bindGroup(kernel: string, layout: GPUBindGroupLayout, bindings: Binding[]): GPUBindGroup {
+    let key = kernel;
+    for (const b of bindings) key += `|${this.bufferId(b.buffer)}:${b.offset}:${b.size}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size >= MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+      group = this.device.createBindGroup({
+        label: kernel,
+        layout,
+        entries: bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.offset, size: b.size } })),
+      });
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
   }
 
   /** Copies bytes between buffers, in order with the recorded dispatches. */

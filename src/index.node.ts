@@ -1,6 +1,10 @@
-// Node entry: Dawn provides WebGPU; the API is the browser entry's, unchanged.
+// Node entry: Dawn provides WebGPU; the API is the browser entry's, plus what needs the file
+// system or Node's image decoders.
 import { useDawn } from "./node.js";
 
 useDawn();
 
 export * from "./index.js";
+export { imageDatasetFromDirectory, loadImage, imagesToTensor, ImageDataset, IMAGE_EXTENSIONS } from "./data/dataset.js";
+export type { ImageDatasetOptions, ImagePreprocessOptions, ImageBatch, SkippedImage, LabelMode, Subset } from "./data/dataset.js";
+export { decodeImage, toColorMode, type DecodedImage, type RawImage, type ColorMode, type ImageFormat } from "./data/decode.js";

@@ -4,3 +4,24 @@ export { Tensor, tensor, tidy, keep, type Shape, type NestedArray } from "./tens
 export { backward, noGrad } from "./autograd.js";
 export { memory } from "./memory.js";
 export * as ops from "./ops/index.js";
+export { Sequential, History, NonFiniteLossError, type SequentialArgs, type CompileArgs, type FitArgs, type EvaluateArgs } from "./model.js";
+export { Layer, LayerShapeError, Conv2D, MaxPooling2D, Flatten, Dense } from "./layers/index.js";
+export type { Activation, CallArgs, LayerArgs, LayerWeight, Conv2DArgs, MaxPooling2DArgs, DenseArgs } from "./layers/index.js";
+export { Optimizer, Adam, SGD, type AdamArgs, type SGDArgs } from "./optimizers.js";
+export { Callback, EarlyStopping, type CallbackHooks, type EarlyStoppingArgs, type Logs } from "./callbacks.js";
+export {
+  initializers,
+  Constant,
+  Zeros,
+  Ones,
+  RandomUniform,
+  RandomNormal,
+  VarianceScaling,
+  GlorotUniform,
+  GlorotNormal,
+  HeUniform,
+  HeNormal,
+  type Initializer,
+} from "./initializers.js";
+export { oneHot } from "./onehot.js";
+export { resizeImage, cropToAspectRatio, type FloatImage, type Interpolation } from "./data/resize.js";

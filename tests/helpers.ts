@@ -42,11 +42,19 @@ export class Random {
     for (let i = 0; i < n; i++) out[i] = this.uniform(lo, hi);
     return out;
   }
-  /** Random floats whose pairwise gaps exceed `gap`: no ties for max pooling, none near relu's kink. */
+  /**
+   * Distinct values in [-1, 1], evenly spaced then shuffled, none within `gap` of 0: no ties for
+   * max pooling and nothing near relu's kink, so finite differences stay valid.
+   */
   distinct(n: number, gap = 1e-3): Float64Array {
-    const out = this.array(n, -1, 1);
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      if (Math.abs(out[i]) < gap * 10) out[i] += out[i] < 0 ? -gap * 10 : gap * 10;
+      const v = -1 + (2 * (i + 0.5)) / n;
+      out[i] = Math.abs(v) < gap ? v + (v < 0 ? -gap : gap) : v;
+    }
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
     }
     return out;
   }

@@ -1,0 +1,56 @@
+import { shapeString, type Tensor } from "../tensor.js";
+import { checkStatus } from "./guard.js";
+import { chunks, grid1d, params, run, sameShape, shapeError } from "./run.js";
+
+export interface AdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** The 1-based number of this update (Keras' iterations + 1). */
+  step: number;
+}
+
+/**
+ * One Adam step in place, as Keras: alpha = lr * sqrt(1 - beta2^step) / (1 - beta1^step) (on the
+ * CPU in float64), m += (g - m)(1 - beta1), v += (g² - v)(1 - beta2),
+ * param -= alpha * m / (sqrt(v) + epsilon). Does nothing while status[0] != 0 (see guard).
+ * One dispatch per binding-sized chunk, one pass over memory, no autograd.
+ */
+export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, status: Tensor, options: AdamOptions): void {
+  const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, step } = options;
+  checkState("adamUpdate", param, { grad, m, v });
+  checkStatus("adamUpdate", status);
+  if (!Number.isInteger(step) || step < 1) throw new Error(`gpu-cnn: adamUpdate: step must be an integer >= 1, got ${step}`);
+  for (const [name, beta] of [["beta1", beta1], ["beta2", beta2]] as const) {
+    if (!(beta >= 0 && beta < 1)) throw new Error(`gpu-cnn: adamUpdate: ${name} must be in [0, 1), got ${beta}`);
+  }
+  checkFinite("adamUpdate", { learningRate, epsilon });
+  const alpha = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+  const vec4 = param.size % 4 === 0;
+  for (const [offset, length] of chunks(param.size, 1)) {
+    const n = vec4 ? length / 4 : length;
+    run(
+      vec4 ? "adam_vec4" : "adam",
+      [grad.binding(offset, length), status, param.binding(offset, length), m.binding(offset, length), v.binding(offset, length)],
+      params([n], [alpha, 1 - beta1, 1 - beta2, epsilon]),
+      grid1d(n),
+    );
+  }
+}
+
+/** Throws unless every state tensor has the parameter's shape. */
+export function checkState(op: string, param: Tensor, state: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(state)) {
+    if (!sameShape(t.shape, param.shape)) {
+      throw shapeError(op, `${name} ${shapeString(t.shape)} does not match param ${param.name} ${shapeString(param.shape)}; expected ${shapeString(param.shape)}`);
+    }
+  }
+}
+
+/** Throws unless every hyperparameter is a finite number. */
+export function checkFinite(op: string, values: Record<string, number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`gpu-cnn: ${op}: ${name} must be a finite number, got ${value}`);
+  }
+}

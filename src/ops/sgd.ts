@@ -1,0 +1,30 @@
+import type { Tensor } from "../tensor.js";
+import { checkFinite, checkState } from "./adam.js";
+import { checkStatus } from "./guard.js";
+import { chunks, grid1d, params, run } from "./run.js";
+
+export interface SgdOptions {
+  learningRate?: number;
+  momentum?: number;
+}
+
+/**
+ * One SGD step in place, as Keras: velocity = momentum * velocity - lr * g; param += velocity.
+ * With momentum 0, param -= lr * g and velocity is neither needed nor touched. Does nothing
+ * while status[0] != 0 (see guard). One dispatch per binding-sized chunk, no autograd.
+ */
+export function sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, status: Tensor, options: SgdOptions = {}): void {
+  const { learningRate = 0.01, momentum = 0 } = options;
+  checkFinite("sgdUpdate", { learningRate, momentum });
+  checkState("sgdUpdate", param, velocity && momentum !== 0 ? { grad, velocity } : { grad });
+  checkStatus("sgdUpdate", status);
+  if (momentum !== 0 && !velocity) throw new Error(`gpu-cnn: sgdUpdate: momentum ${momentum} needs a velocity tensor for ${param.name}`);
+  const vec4 = param.size % 4 === 0;
+  for (const [offset, length] of chunks(param.size, 1)) {
+    const n = vec4 ? length / 4 : length;
+    const p = params([n], [learningRate, momentum]);
+    const [g, x] = [grad.binding(offset, length), param.binding(offset, length)];
+    if (momentum === 0) run(vec4 ? "sgd_plain_vec4" : "sgd_plain", [g, status, x], p, grid1d(n));
+    else run(vec4 ? "sgd_vec4" : "sgd", [g, status, x, velocity!.binding(offset, length)], p, grid1d(n));
+  }
+}
