@@ -127,7 +127,10 @@ export class Tensor {
   reshape(shape: Shape): Tensor {
     const resolved = resolveShape(shape, this.size, this.shape);
     if (this.disposed) throw new Error(`gpu-cnn: ${this.name} ${shapeString(this.shape)} was disposed`);
-    return new Tensor(resolved, this.storage, this.name);
+    const view = new Tensor(resolved, this.storage, this.name);
+    // autograd passes through: backward() reshapes the gradient back to this tensor's shape
+    if (this.requiresGrad || this.node) view.node = { op: "reshape", inputs: [this], backward: (dy) => [dy] };
+    return view;
   }
 
   /** Returns the buffer to the pool. Safe to call twice. */
