@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { gpu } from "../../src/device.js";
+import { ops, tensor } from "../../src/index.node.js";
+import { matmulTile } from "../../src/ops/matmul.js";
+import { matmulBackwardRef, matmulRef } from "../ref/matmul.js";
+import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
+
+useGpu();
+const random = new Random(testSeed("matmul"));
+
+/** A size from 1 to 130; half the time a multiple of 4, so the vec4 kernels run too. */
+function size(): number {
+  const s = random.int(1, 130);
+  return random.uniform() < 0.5 ? Math.max(4, s - (s % 4)) : s;
+}
+
+async function checkMatmul(m: number, k: number, n: number, useReference = true): Promise<void> {
+  await checkOp({
+    what: `matmul [${m}, ${k}]·[${k}, ${n}]`,
+    inputs: [
+      { values: random.array(m * k), shape: [m, k], grad: true },
+      { values: random.array(k * n), shape: [k, n], grad: true },
+    ],
+    reference: ([a, b]) => matmulRef(a, b, m, k, n),
+    referenceBackward: useReference ? ([a, b], dc) => matmulBackwardRef(a, b, dc, m, k, n) : undefined,
+    op: ([a, b]) => ops.matmul(a, b),
+    random,
+  });
+}
+
+describe("matmul reference", () => {
+  it("backward matches finite differences of the forward", () => {
+    const [m, k, n] = [random.int(1, 5), random.int(1, 6), random.int(1, 5)];
+    const a = random.array(m * k);
+    const b = random.array(k * n);
+    const dc = random.array(m * n);
+    const [da, db] = matmulBackwardRef(a, b, dc, m, k, n);
+    expectClose(da, numericGrad((x) => matmulRef(x, b, m, k, n), a, dc), "reference dA");
+    expectClose(db, numericGrad((x) => matmulRef(a, x, m, k, n), b, dc), "reference dB");
+  });
+});
+
+describe("matmul", () => {
+  it.each([0, 1, 2, 3, 4, 5])("random shape %i, forward and both gradients", async () => {
+    await checkMatmul(size(), size(), size());
+  });
+  it.each([
+    [1, 1, 1],
+    [1, 7, 1],
+    [1, 128, 64], // batch 1, vec4 kernels
+    [97, 1, 3], // one inner unit
+    [13, 67, 101], // primes
+    [128, 96, 64], // every vec4 kernel
+    [130, 130, 130],
+  ])("[%i, %i]·[%i, …]", async (m, k, n) => {
+    await checkMatmul(m, k, n);
+  });
+  it("gradients match finite differences on a tiny case", async () => {
+    await checkMatmul(3, 5, 2, false);
+    await checkMatmul(4, 8, 4, false); // vec4 kernels
+  });
+  it("covers more than 65,535 workgroups in a dimension by splitting C into blocks", async () => {
+    const { rows, cols } = matmulTile();
+    const max = gpu().maxWorkgroupsPerDimension;
+    // rows: forward and both gradients (dB's inner dimension is the long one)
+    const m = max * rows + 5;
+    await checkMatmul(m, 3, 2);
+    // columns, forward only
+    const n = max * cols + 6;
+    const a = random.array(2);
+    const b = random.array(2 * n);
+    const c = ops.matmul(tensor(Float32Array.from(a), [1, 2]), tensor(Float32Array.from(b), [2, n]));
+    const a32 = Float64Array.from(Float32Array.from(a));
+    const b32 = Float64Array.from(Float32Array.from(b));
+    expectClose(await c.data(), matmulRef(a32, b32, 1, 2, n), "matmul wide");
+  });
+});
+
+describe("chunked bindings", () => {
+  // 10,240 floats per binding: large operands are bound in blocks
+  async function withSmallBindings(fn: () => Promise<void>): Promise<void> {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.maxBindingBytes = 40_960;
+    try {
+      await fn();
+    } finally {
+      g.maxBindingBytes = limit;
+    }
+  }
+  it("splits b along K (forward accumulates; dA by columns, dB by rows)", async () => {
+    await withSmallBindings(async () => {
+      await checkMatmul(5, 300, 64); // b: 19,200 floats, vec4 kernels
+      await checkMatmul(7, 301, 37); // scalar kernel, unaligned offsets
+    });
+  });
+  it("splits a along M (dA by rows; dB accumulates over M)", async () => {
+    await withSmallBindings(async () => {
+      await checkMatmul(200, 96, 8); // a: 19,200 floats
+      await checkMatmul(203, 51, 3);
+    });
+  });
+});
+
+describe("bad input", () => {
+  it("rejects operands that are not 2-D", () => {
+    expect(() => ops.matmul(tensor(new Float32Array(24), [2, 3, 4]), tensor(new Float32Array(8), [4, 2]))).toThrow(
+      /matmul: a \[2, 3, 4\] must be a 2-D matrix/,
+    );
+  });
+  it("rejects mismatched inner dimensions", () => {
+    expect(() => ops.matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2]))).toThrow(
+      /matmul: inner dimensions differ: a \[2, 3\] · b \[4, 2\]; expected b \[3, N\]/,
+    );
+  });
+  it("rejects zero-sized matrices", () => {
+    expect(() => ops.matmul(tensor(new Float32Array(0), [0, 3]), tensor(new Float32Array(6), [3, 2]))).toThrow(/matmul: a \[0, 3\] has a zero-sized dimension/);
+  });
+});
