@@ -40,7 +40,7 @@ export function setAdapterSource(source: () => Promise<AdapterSource>): void {
 const PARAM_SLOT = 256; // bytes per dispatch's Params uniform; also the offset alignment
 const SLOTS_PER_ARENA = 256;
 /** Dispatches recorded before the batch is submitted on its own, to keep the GPU fed. */
-const MAX_DISPATCHES_PER_SUBMIT = 512;
+export const MAX_DISPATCHES_PER_SUBMIT = 512;
 const MAX_CACHED_BIND_GROUPS = 4096;
 
 export interface Binding {
@@ -73,8 +73,10 @@ export class Gpu {
   private bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
   private uncaptured: string | null = null;
-  /** Number of queue submissions so far (tests check that a step is one or two). */
+  /** Queue submissions so far (tests check that steps are not split needlessly). */
   submissions = 0;
+  /** Dispatches recorded so far. */
+  dispatches = 0;
 
   private constructor(
     readonly device: GPUDevice,
@@ -210,6 +212,7 @@ export class Gpu {
     pass.setBindGroup(1, arena.bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y, z);
     this.opsInBatch.add(kernel);
+    this.dispatches++;
     if (++this.dispatchesInBatch >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
   }
 

@@ -1,7 +1,10 @@
 import { gpu } from "./device.js";
 
-/** GPU memory right now: bytes held by live tensors, and bytes the buffer pool owns. */
-export function memory(): { bytesInUse: number; bytesAllocated: number; submissions: number } {
+/**
+ * GPU memory right now: bytes held by live tensors and bytes the buffer pool owns; and the
+ * dispatches recorded and queue submissions made so far.
+ */
+export function memory(): { bytesInUse: number; bytesAllocated: number; dispatches: number; submissions: number } {
   const g = gpu();
-  return { bytesInUse: g.pool.bytesInUse, bytesAllocated: g.pool.bytesAllocated, submissions: g.submissions };
+  return { bytesInUse: g.pool.bytesInUse, bytesAllocated: g.pool.bytesAllocated, dispatches: g.dispatches, submissions: g.submissions };
 }
