@@ -1,16 +1,390 @@
-// PLACEHOLDER: not implemented yet
-struct P { n: u32 }
-@group(1) @binding(0) var<uniform> placeholder_p: P;
-@group(0) @binding(0) var<storage, read> conv2d_fwd_in0: array<f32>;
-@group(0) @binding(1) var<storage, read> conv2d_fwd_in1: array<f32>;
-@group(0) @binding(2) var<storage, read> conv2d_fwd_in2: array<f32>;
-@group(0) @binding(3) var<storage, read_write> conv2d_fwd_out0: array<f32>;
-@compute @workgroup_size(1) fn conv2d_fwd() { conv2d_fwd_out0[0] = f32(placeholder_p.n); }
-@group(0) @binding(0) var<storage, read> conv2d_bwd_input_in0: array<f32>;
-@group(0) @binding(1) var<storage, read> conv2d_bwd_input_in1: array<f32>;
-@group(0) @binding(2) var<storage, read_write> conv2d_bwd_input_out0: array<f32>;
-@compute @workgroup_size(1) fn conv2d_bwd_input() { conv2d_bwd_input_out0[0] = f32(placeholder_p.n); }
-@group(0) @binding(0) var<storage, read> conv2d_bwd_filter_in0: array<f32>;
-@group(0) @binding(1) var<storage, read> conv2d_bwd_filter_in1: array<f32>;
-@group(0) @binding(2) var<storage, read_write> conv2d_bwd_filter_out0: array<f32>;
-@compute @workgroup_size(1) fn conv2d_bwd_filter() { conv2d_bwd_filter_out0[0] = f32(placeholder_p.n); }
+// 2-D convolution, NHWC images and [kh, kw, inC, outC] filters, as implicit GEMMs with register
+// tiles (no im2col buffer, no workgroup memory):
+//   forward         y[pixel, co]         = sum over (ky, kx, ci) of x[...] * w[ky, kx, ci, co]
+//   input gradient  dx[pixel, ci]        = sum over (ky, kx, co) of dy[...] * w[ky, kx, ci, co]
+//   filter gradient dw[(ky, kx, ci), co] = sum over (n, oy, ox) of x[...] * dy[n, oy, ox, co],
+//                   one partial sum per slice of output rows (the op adds the slices up).
+// Every invocation computes a tile of 4 pixels (or filter rows) by 4 or 8 channels, so each value
+// it loads feeds 4 to 8 multiply-adds. Edge tiles clamp their reads and skip their writes.
+// The *_vec4 entry points need out_c % 4 == 0 and load and store 4 output channels at once;
+// the plain ones take any channel counts.
+// The op binds one batch chunk at a time; x_off / y_off locate the chunk inside its bindings
+// (binding offsets must be 256-byte aligned, chunk starts need not be).
+
+override WG: u32 = 64;
+
+struct Conv {
+  batch: u32, // images in this chunk
+  in_h: u32,
+  in_w: u32,
+  in_c: u32,
+  out_h: u32,
+  out_w: u32,
+  out_c: u32,
+  k_h: u32,
+  k_w: u32,
+  stride_h: u32,
+  stride_w: u32,
+  pad_top: u32,
+  pad_left: u32,
+  x_off: u32, // elements before the chunk in the input-sized binding (x or dx)
+  y_off: u32, // ... in the output-sized binding (y or dy)
+  has_bias: u32,
+  relu: u32,
+  slice_rows: u32, // filter gradient: output rows (n, oy) per partial sum
+  out_row: u32, // filter gradient: partial-sum row of this chunk's first slice
+}
+
+@group(1) @binding(0) var<uniform> p: Conv;
+
+const LANES = vec4u(0u, 1u, 2u, 3u);
+const PIXELS = 4u; // pixels (or filter rows) per invocation
+
+fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+/** Four consecutive indices from `first`, clamped to `count - 1` so edge tiles read in bounds. */
+fn four(first: u32, count: u32) -> vec4u { return min(vec4u(first) + LANES, vec4u(count - 1u)); }
+
+// ---- forward: x [n, in_h, in_w, in_c], w, b [out_c] -> y [n, out_h, out_w, out_c] ----
+
+/** An output pixel's window: where its image starts in x, and its top-left input position. */
+struct Window { image: i32, top: i32, left: i32 }
+
+fn window(m: u32) -> Window {
+  let n = m / (p.out_h * p.out_w);
+  let oy = (m / p.out_w) % p.out_h;
+  let ox = m % p.out_w;
+  return Window(i32(n * p.in_h * p.in_w * p.in_c + p.x_off), i32(oy * p.stride_h) - i32(p.pad_top), i32(ox * p.stride_w) - i32(p.pad_left));
+}
+
+/** Index in x of channel 0 under filter tap (ky, kx) of a window; -1 in the zero padding. */
+fn window_tap(win: Window, ky: i32, kx: i32) -> i32 {
+  let iy = win.top + ky;
+  let ix = win.left + kx;
+  let inside = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
+  return select(-1, win.image + (iy * i32(p.in_w) + ix) * i32(p.in_c), inside);
+}
+
+@group(0) @binding(0) var<storage, read> fwd_x: array<f32>;
+@group(0) @binding(1) var<storage, read> fwd_w: array<f32>;
+@group(0) @binding(2) var<storage, read> fwd_b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> fwd_y: array<f32>;
+
+fn fwd_x_at(i: i32) -> f32 { return select(0.0, fwd_x[max(i, 0)], i >= 0); }
+
+fn epilogue(v: vec4f) -> vec4f { return select(v, max(v, vec4f(0.0)), p.relu != 0u); }
+
+// gid.x/y (folded): 4 output pixels; workgroup z: 4 output channels
+@compute @workgroup_size(WG)
+fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let count = p.batch * p.out_h * p.out_w;
+  let first = flat(gid, nwg) * PIXELS;
+  if (first >= count) { return; }
+  let co = wid.z * 4u;
+  let cols = four(co, p.out_c);
+  var win: array<Window, PIXELS>;
+  for (var i = 0u; i < PIXELS; i++) { win[i] = window(min(first + i, count - 1u)); }
+
+  var acc: array<vec4f, PIXELS>; // [pixel] = channels co..co+3
+  for (var ky = 0; ky < i32(p.k_h); ky++) {
+    for (var kx = 0; kx < i32(p.k_w); kx++) {
+      var xi: array<i32, PIXELS>;
+      for (var i = 0u; i < PIXELS; i++) { xi[i] = window_tap(win[i], ky, kx); }
+      var wi = u32(ky * i32(p.k_w) + kx) * p.in_c * p.out_c;
+      for (var ci = 0; ci < i32(p.in_c); ci++) {
+        let wv = vec4f(fwd_w[wi + cols.x], fwd_w[wi + cols.y], fwd_w[wi + cols.z], fwd_w[wi + cols.w]);
+        for (var i = 0u; i < PIXELS; i++) { acc[i] += fwd_x_at(select(-1, xi[i] + ci, xi[i] >= 0)) * wv; }
+        wi += p.out_c;
+      }
+    }
+  }
+  var bias = vec4f(0.0);
+  if (p.has_bias != 0u) { bias = vec4f(fwd_b[cols.x], fwd_b[cols.y], fwd_b[cols.z], fwd_b[cols.w]); }
+  for (var i = 0u; i < PIXELS; i++) {
+    if (first + i >= count) { break; }
+    let v = epilogue(acc[i] + bias);
+    let base = p.y_off + (first + i) * p.out_c + co;
+    for (var j = 0u; j < 4u; j++) {
+      if (co + j < p.out_c) { fwd_y[base + j] = v[j]; }
+    }
+  }
+}
+
+@group(0) @binding(1) var<storage, read> fwd4_w: array<vec4f>;
+@group(0) @binding(2) var<storage, read> fwd4_b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> fwd4_y: array<vec4f>;
+
+// out_c % 4 == 0. gid.x/y (folded): 4 output pixels; workgroup z: 8 output channels
+@compute @workgroup_size(WG)
+fn conv2d_fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let count = p.batch * p.out_h * p.out_w;
+  let first = flat(gid, nwg) * PIXELS;
+  if (first >= count) { return; }
+  let out_c4 = p.out_c / 4u;
+  let c0 = wid.z * 2u; // the tile's two groups of 4 channels
+  let c1 = min(c0 + 1u, out_c4 - 1u);
+  var win: array<Window, PIXELS>;
+  for (var i = 0u; i < PIXELS; i++) { win[i] = window(min(first + i, count - 1u)); }
+
+  var acc0: array<vec4f, PIXELS>; // [pixel] = channels 4*c0 ..
+  var acc1: array<vec4f, PIXELS>; // [pixel] = channels 4*c1 ..
+  for (var ky = 0; ky < i32(p.k_h); ky++) {
+    for (var kx = 0; kx < i32(p.k_w); kx++) {
+      var xi: array<i32, PIXELS>;
+      for (var i = 0u; i < PIXELS; i++) { xi[i] = window_tap(win[i], ky, kx); }
+      var wi = u32(ky * i32(p.k_w) + kx) * p.in_c * out_c4;
+      for (var ci = 0; ci < i32(p.in_c); ci++) {
+        let w0 = fwd4_w[wi + c0];
+        let w1 = fwd4_w[wi + c1];
+        for (var i = 0u; i < PIXELS; i++) {
+          let xv = fwd_x_at(select(-1, xi[i] + ci, xi[i] >= 0));
+          acc0[i] += xv * w0;
+          acc1[i] += xv * w1;
+        }
+        wi += out_c4;
+      }
+    }
+  }
+  var b0 = vec4f(0.0);
+  var b1 = vec4f(0.0);
+  if (p.has_bias != 0u) {
+    b0 = fwd4_b[c0];
+    b1 = fwd4_b[c1];
+  }
+  let y4 = p.y_off / 4u;
+  for (var i = 0u; i < PIXELS; i++) {
+    if (first + i >= count) { break; }
+    let base = y4 + (first + i) * out_c4;
+    fwd4_y[base + c0] = epilogue(acc0[i] + b0);
+    if (c0 + 1u < out_c4) { fwd4_y[base + c1] = epilogue(acc1[i] + b1); }
+  }
+}
+
+// ---- input gradient: dy [n, out_h, out_w, out_c], w -> dx [n, in_h, in_w, in_c] ----
+// Input pixel (iy, ix) meets filter tap (ky, kx) at output (oy, ox) when
+// oy * stride_h + ky - pad_top = iy, i.e. iy + pad_top - ky is a multiple of stride_h.
+
+/** An input pixel: where its image starts in dy, and its position in the padded input. */
+struct Source { image: i32, py: i32, px: i32 }
+
+fn source(m: u32) -> Source {
+  let n = m / (p.in_h * p.in_w);
+  let iy = (m / p.in_w) % p.in_h;
+  let ix = m % p.in_w;
+  return Source(i32(n * p.out_h * p.out_w * p.out_c + p.y_off), i32(iy + p.pad_top), i32(ix + p.pad_left));
+}
+
+/** Index in dy of channel 0 of the output that tap (ky, kx) took this pixel to; -1 if none. */
+fn source_tap(src: Source, ky: i32, kx: i32) -> i32 {
+  let ty = src.py - ky;
+  let tx = src.px - kx;
+  let sh = i32(p.stride_h);
+  let sw = i32(p.stride_w);
+  let oy = ty / sh;
+  let ox = tx / sw;
+  let hit = ty >= 0 && tx >= 0 && ty % sh == 0 && tx % sw == 0 && oy < i32(p.out_h) && ox < i32(p.out_w);
+  return select(-1, src.image + (oy * i32(p.out_w) + ox) * i32(p.out_c), hit);
+}
+
+@group(0) @binding(0) var<storage, read> bin_dy: array<f32>;
+@group(0) @binding(1) var<storage, read> bin_w: array<f32>;
+@group(0) @binding(2) var<storage, read_write> bin_dx: array<f32>;
+
+fn store_dx(pixel: u32, ci: u32, v: vec4f) {
+  let base = p.x_off + pixel * p.in_c + ci;
+  for (var j = 0u; j < 4u; j++) {
+    if (ci + j < p.in_c) { bin_dx[base + j] = v[j]; }
+  }
+}
+
+// gid.x/y (folded): 4 input pixels; workgroup z: 4 input channels
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let count = p.batch * p.in_h * p.in_w;
+  let first = flat(gid, nwg) * PIXELS;
+  if (first >= count) { return; }
+  let ci = wid.z * 4u;
+  let chans = four(ci, p.in_c);
+  var src: array<Source, PIXELS>;
+  for (var i = 0u; i < PIXELS; i++) { src[i] = source(min(first + i, count - 1u)); }
+
+  var acc: array<vec4f, PIXELS>; // [pixel] = channels ci..ci+3
+  for (var ky = 0; ky < i32(p.k_h); ky++) {
+    for (var kx = 0; kx < i32(p.k_w); kx++) {
+      var di: array<i32, PIXELS>;
+      for (var i = 0u; i < PIXELS; i++) { di[i] = source_tap(src[i], ky, kx); }
+      // w[ky, kx, ci + j, co] for the four channels, out_c apart
+      var wi = (vec4u(u32(ky * i32(p.k_w) + kx) * p.in_c) + chans) * p.out_c;
+      for (var co = 0; co < i32(p.out_c); co++) {
+        let wv = vec4f(bin_w[wi.x], bin_w[wi.y], bin_w[wi.z], bin_w[wi.w]);
+        for (var i = 0u; i < PIXELS; i++) { acc[i] += select(0.0, bin_dy[max(di[i] + co, 0)], di[i] >= 0) * wv; }
+        wi += vec4u(1u);
+      }
+    }
+  }
+  for (var i = 0u; i < PIXELS; i++) {
+    if (first + i < count) { store_dx(first + i, ci, acc[i]); }
+  }
+}
+
+@group(0) @binding(0) var<storage, read> bin4_dy: array<vec4f>;
+@group(0) @binding(1) var<storage, read> bin4_w: array<vec4f>;
+
+// out_c % 4 == 0: each step is a dot product over 4 output channels of dy and of w.
+// gid.x/y (folded): 4 input pixels; workgroup z: 4 input channels
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let count = p.batch * p.in_h * p.in_w;
+  let first = flat(gid, nwg) * PIXELS;
+  if (first >= count) { return; }
+  let out_c4 = i32(p.out_c / 4u);
+  let ci = wid.z * 4u;
+  let chans = four(ci, p.in_c);
+  var src: array<Source, PIXELS>;
+  for (var i = 0u; i < PIXELS; i++) { src[i] = source(min(first + i, count - 1u)); }
+
+  var acc: array<vec4f, PIXELS>; // [pixel] = channels ci..ci+3
+  for (var ky = 0; ky < i32(p.k_h); ky++) {
+    for (var kx = 0; kx < i32(p.k_w); kx++) {
+      var di: array<i32, PIXELS>; // in vec4s; -1: no output
+      for (var i = 0u; i < PIXELS; i++) {
+        let d = source_tap(src[i], ky, kx);
+        di[i] = select(-1, d / 4, d >= 0);
+      }
+      // rows w[ky, kx, ci + j, :] of the four channels, in vec4s
+      let wi = vec4i((vec4u(u32(ky * i32(p.k_w) + kx) * p.in_c) + chans) * p.out_c / 4u);
+      for (var co4 = 0; co4 < out_c4; co4++) {
+        let w0 = bin4_w[wi.x + co4];
+        let w1 = bin4_w[wi.y + co4];
+        let w2 = bin4_w[wi.z + co4];
+        let w3 = bin4_w[wi.w + co4];
+        for (var i = 0u; i < PIXELS; i++) {
+          let d = select(vec4f(0.0), bin4_dy[max(di[i] + co4, 0)], di[i] >= 0);
+          acc[i] += vec4f(dot(d, w0), dot(d, w1), dot(d, w2), dot(d, w3));
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < PIXELS; i++) {
+    if (first + i < count) { store_dx(first + i, ci, acc[i]); }
+  }
+}
+
+// ---- filter gradient: x, dy -> partial [slices, k_h * k_w * in_c * out_c] ----
+// Filter rows r = (ky, kx, ci) flattened. Each invocation sums a tile of 4 rows by 4 (or 8)
+// channels over one slice of slice_rows output rows (n, oy), every ox of each.
+// gid.x/y (folded): tile index = (row tile, channel tile) + tiles * slice.
+
+/** Four filter rows from `row`: their taps as offsets from a window's corner, and channels. */
+struct Rows { dy: vec4i, dx: vec4i, ci: vec4i }
+
+fn filter_rows(row: u32) -> Rows {
+  let r = four(row, p.k_h * p.k_w * p.in_c);
+  let ky = r / (p.in_c * p.k_w);
+  let kx = (r / p.in_c) % p.k_w;
+  return Rows(vec4i(ky) - i32(p.pad_top), vec4i(kx) - i32(p.pad_left), vec4i(r % p.in_c));
+}
+
+/** The output rows (n, oy) of a slice: [first, end). */
+fn slice_range(slice: u32) -> vec2u {
+  let first = slice * p.slice_rows;
+  return vec2u(first, min(first + p.slice_rows, p.batch * p.out_h));
+}
+
+@group(0) @binding(0) var<storage, read> bfi_x: array<f32>;
+@group(0) @binding(1) var<storage, read> bfi_dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> bfi_partial: array<f32>;
+
+/** x under the four rows' taps at output (n, oy, ox); `line` = x index of (n, iy, 0, ci). */
+fn bfi_x4(line: vec4i, ix: vec4i, row_ok: vec4<bool>) -> vec4f {
+  let ok = row_ok & (ix >= vec4i(0)) & (ix < vec4i(i32(p.in_w)));
+  let i = select(vec4i(0), line + ix * i32(p.in_c), ok);
+  return select(vec4f(0.0), vec4f(bfi_x[i.x], bfi_x[i.y], bfi_x[i.z], bfi_x[i.w]), ok);
+}
+
+@compute @workgroup_size(WG)
+fn conv2d_bwd_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let rows = p.k_h * p.k_w * p.in_c;
+  let co_tiles = (p.out_c + 3u) / 4u;
+  let tiles = ((rows + 3u) / 4u) * co_tiles;
+  let t = flat(gid, nwg);
+  let slice = t / tiles;
+  let range = slice_range(slice);
+  if (range.x >= range.y) { return; }
+  let row = ((t % tiles) / co_tiles) * 4u;
+  let co = (t % co_tiles) * 4u;
+  let cols = four(co, p.out_c);
+  let r = filter_rows(row);
+
+  var acc: array<vec4f, 4>; // [filter row] = channels co..co+3
+  for (var out_row = range.x; out_row < range.y; out_row++) {
+    let n = out_row / p.out_h;
+    let iy = vec4i(i32((out_row % p.out_h) * p.stride_h)) + r.dy;
+    let row_ok = (iy >= vec4i(0)) & (iy < vec4i(i32(p.in_h)));
+    let line = vec4i(i32(n * p.in_h * p.in_w * p.in_c + p.x_off)) + iy * i32(p.in_w * p.in_c) + r.ci;
+    var di = p.y_off + out_row * p.out_w * p.out_c;
+    var ix = r.dx;
+    for (var ox = 0u; ox < p.out_w; ox++) {
+      let xv = bfi_x4(line, ix, row_ok);
+      let dv = vec4f(bfi_dy[di + cols.x], bfi_dy[di + cols.y], bfi_dy[di + cols.z], bfi_dy[di + cols.w]);
+      for (var j = 0u; j < 4u; j++) { acc[j] += xv[j] * dv; }
+      ix += vec4i(i32(p.stride_w));
+      di += p.out_c;
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {
+    if (row + j >= rows) { break; }
+    let base = ((p.out_row + slice) * rows + row + j) * p.out_c + co;
+    for (var c = 0u; c < 4u; c++) {
+      if (co + c < p.out_c) { bfi_partial[base + c] = acc[j][c]; }
+    }
+  }
+}
+
+@group(0) @binding(1) var<storage, read> bfi4_dy: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> bfi4_partial: array<vec4f>;
+
+// out_c % 4 == 0: tiles of 4 filter rows by 8 channels, dy read 4 channels at a time
+@compute @workgroup_size(WG)
+fn conv2d_bwd_filter_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let rows = p.k_h * p.k_w * p.in_c;
+  let out_c4 = p.out_c / 4u;
+  let co_tiles = (out_c4 + 1u) / 2u;
+  let tiles = ((rows + 3u) / 4u) * co_tiles;
+  let t = flat(gid, nwg);
+  let slice = t / tiles;
+  let range = slice_range(slice);
+  if (range.x >= range.y) { return; }
+  let row = ((t % tiles) / co_tiles) * 4u;
+  let c0 = (t % co_tiles) * 2u; // the tile's two groups of 4 channels
+  let c1 = min(c0 + 1u, out_c4 - 1u);
+  let r = filter_rows(row);
+
+  var acc0: array<vec4f, 4>; // [filter row] = channels 4*c0 ..
+  var acc1: array<vec4f, 4>; // [filter row] = channels 4*c1 ..
+  for (var out_row = range.x; out_row < range.y; out_row++) {
+    let n = out_row / p.out_h;
+    let iy = vec4i(i32((out_row % p.out_h) * p.stride_h)) + r.dy;
+    let row_ok = (iy >= vec4i(0)) & (iy < vec4i(i32(p.in_h)));
+    let line = vec4i(i32(n * p.in_h * p.in_w * p.in_c + p.x_off)) + iy * i32(p.in_w * p.in_c) + r.ci;
+    var di = (p.y_off + out_row * p.out_w * p.out_c) / 4u;
+    var ix = r.dx;
+    for (var ox = 0u; ox < p.out_w; ox++) {
+      let xv = bfi_x4(line, ix, row_ok);
+      let d0 = bfi4_dy[di + c0];
+      let d1 = bfi4_dy[di + c1];
+      for (var j = 0u; j < 4u; j++) {
+        acc0[j] += xv[j] * d0;
+        acc1[j] += xv[j] * d1;
+      }
+      ix += vec4i(i32(p.stride_w));
+      di += out_c4;
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {
+    if (row + j >= rows) { break; }
+    let base = ((p.out_row + slice) * rows + row + j) * out_c4;
+    bfi4_partial[base + c0] = acc0[j];
+    if (c0 + 1u < out_c4) { bfi4_partial[base + c1] = acc1[j]; }
+  }
+}

@@ -5,7 +5,8 @@
 override WG: u32 = 64;
 
 // x may be one chunk of a larger tensor; its blocks land at out rows out_row, out_row + 1, ...
-struct Sum { rows: u32, cols: u32, block: u32, out_row: u32, scale: f32 }
+// Columns past 65,535 workgroups are covered by further dispatches starting at column col0.
+struct Sum { rows: u32, cols: u32, block: u32, out_row: u32, col0: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> sum_x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> sum_out: array<f32>;
@@ -14,7 +15,7 @@ struct Sum { rows: u32, cols: u32, block: u32, out_row: u32, scale: f32 }
 // gid.x: column, gid.y: block of rows
 @compute @workgroup_size(WG)
 fn sum_rows(@builtin(global_invocation_id) gid: vec3u) {
-  let c = gid.x;
+  let c = sum_p.col0 + gid.x;
   let b = gid.y;
   if (c >= sum_p.cols) { return; }
   let start = b * sum_p.block;

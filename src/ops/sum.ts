@@ -28,13 +28,16 @@ export function sumRows(x: Tensor, scale = 1): Tensor {
     const last = total === 1;
     const out = output(last ? [cols] : [total, cols], "sumRows");
     let outRow = 0;
+    const colsPerDispatch = maxWg * WG;
     parts.forEach(([first, count], i) => {
-      run(
-        "sum_rows",
-        [current.binding(first * cols, count * cols), out],
-        params([count, cols, block, outRow], [last ? scale : 1]),
-        [Math.ceil(cols / WG), blocks[i]],
-      );
+      for (let col0 = 0; col0 < Math.max(cols, 1); col0 += colsPerDispatch) {
+        run(
+          "sum_rows",
+          [current.binding(first * cols, count * cols), out],
+          params([count, cols, block, outRow, col0], [last ? scale : 1]),
+          [Math.ceil(Math.min(cols - col0, colsPerDispatch) / WG), blocks[i]],
+        );
+      }
       outRow += blocks[i];
     });
     if (current !== x) current.dispose();

@@ -88,6 +88,18 @@ describe("sumRows", () => {
       tol: 1e-4,
     });
   });
+  it("columns past one dispatch dimension (65,535 workgroups of 64) are all summed", async () => {
+    const g = gpu();
+    // shadow the adapter's limit on this instance only
+    Object.defineProperty(g, "maxWorkgroupsPerDimension", { get: () => 3, configurable: true });
+    try {
+      const [rows, cols] = [5, 3 * 64 * 2 + 7]; // three dispatches of 3 workgroups
+      const x = random.array(rows * cols);
+      expectClose(await ops.sumRows(tensor(Float32Array.from(x), [rows, cols])).data(), sumRowsRef(x, rows, cols), "sumRows folded columns");
+    } finally {
+      delete (g as unknown as Record<string, unknown>).maxWorkgroupsPerDimension;
+    }
+  });
   it("mean of a large tensor that needs more than one dispatch dimension", async () => {
     const n = 256 * 65_536 + 11; // > 65,535 workgroups of 256
     const x = random.array(n);

@@ -1,0 +1,246 @@
+import { record } from "../autograd.js";
+import { gpu, type Binding } from "../device.js";
+import { shapeString, type Shape, type Tensor } from "../tensor.js";
+import { reluBackward } from "./relu.js";
+import { grid1d, output, params, run, shapeError } from "./run.js";
+import { sumRows } from "./sum.js";
+
+export type Conv2dPadding = "valid" | "same";
+
+export interface Conv2dOptions {
+  /** Step between windows: one number for both axes or [vertical, horizontal]. Default 1. */
+  strides?: number | [number, number];
+  /** "valid" (no padding, the default) or "same" (zero padding, as TensorFlow places it). */
+  padding?: Conv2dPadding;
+  /** "relu" applies max(y, 0) in the same pass. Default "linear". */
+  activation?: "linear" | "relu";
+}
+
+/** Lanes per workgroup; matches `override WG` in shaders/conv2d.wgsl. */
+const WG = 64;
+/** Each invocation computes 4 pixels (or filter rows) by 4 channels, 8 in the *_vec4 kernels. */
+const TILE = 4;
+const VEC4_TILE = 8;
+/**
+ * Invocations the filter gradient aims for: its output (the filter) is small and its reduction
+ * (every output pixel of the batch) long, so the reduction is cut into this many slices' worth of
+ * partial sums, added up afterwards.
+ */
+const FILTER_GRAD_INVOCATIONS = 16_384;
+/** Fewest output pixels one slice of the filter gradient sums (slicing finer only adds overhead). */
+const MIN_SLICE_PIXELS = 256;
+
+/** Everything the kernels need to know about one convolution. */
+interface Geometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  kh: number;
+  kw: number;
+  outC: number;
+  outH: number;
+  outW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+function geometry(op: string, inputShape: Shape, kernelShape: Shape, strides: number | [number, number], padding: Conv2dPadding, unknownBatch = false): Geometry {
+  const input = `input ${shapeString(inputShape)}`;
+  const filter = `filter ${shapeString(kernelShape)}`;
+  if (inputShape.length !== 4) throw shapeError(op, `${input} must be 4-D [batch, height, width, channels] (NHWC)`);
+  if (kernelShape.length !== 4) throw shapeError(op, `${filter} must be 4-D [kernelHeight, kernelWidth, inChannels, outChannels]`);
+  const [batch, inH, inW, inC] = inputShape;
+  const [kh, kw, filterC, outC] = kernelShape;
+  const positive = (v: number) => Number.isInteger(v) && v > 0;
+  const batchOk = positive(batch) || (unknownBatch && batch === -1);
+  if (!batchOk || ![inH, inW, inC].every(positive)) throw shapeError(op, `${input} must have positive integer sizes`);
+  if (![kh, kw, filterC, outC].every(positive)) throw shapeError(op, `${filter} must have positive integer sizes`);
+  if (filterC !== inC) {
+    throw shapeError(op, `${input} has ${inC} channel(s) but ${filter} expects ${filterC} (filters are [kh, kw, inChannels, outChannels])`);
+  }
+  const [strideH, strideW] = typeof strides === "number" ? [strides, strides] : Array.isArray(strides) ? strides : [NaN, NaN];
+  if (!positive(strideH) || !positive(strideW) || (Array.isArray(strides) && strides.length !== 2)) {
+    throw shapeError(op, `strides ${JSON.stringify(strides)} must be a positive integer or two positive integers [vertical, horizontal]`);
+  }
+  if (padding !== "valid" && padding !== "same") throw shapeError(op, `padding ${JSON.stringify(padding)} must be "valid" or "same"`);
+  // (one tile of 4 channels or more per workgroup along z, which allows 65,535 workgroups)
+  const maxChannels = TILE * 65_535;
+  if (inC > maxChannels || outC > maxChannels) throw shapeError(op, `${filter} has more than ${maxChannels} channels`);
+
+  let outH: number, outW: number, padTop: number, padLeft: number;
+  if (padding === "valid") {
+    if (kh > inH || kw > inW) {
+      throw shapeError(op, `${filter} window ${kh}x${kw} is larger than the ${inH}x${inW} ${input} with padding "valid"`);
+    }
+    [outH, outW, padTop, padLeft] = [Math.floor((inH - kh) / strideH) + 1, Math.floor((inW - kw) / strideW) + 1, 0, 0];
+  } else {
+    // TensorFlow's rule: the odd padding pixel goes after (bottom / right)
+    outH = Math.ceil(inH / strideH);
+    outW = Math.ceil(inW / strideW);
+    padTop = Math.floor(Math.max((outH - 1) * strideH + kh - inH, 0) / 2);
+    padLeft = Math.floor(Math.max((outW - 1) * strideW + kw - inW, 0) / 2);
+  }
+  return { batch, inH, inW, inC, kh, kw, outC, outH, outW, strideH, strideW, padTop, padLeft };
+}
+
+/**
+ * The output shape [batch, outHeight, outWidth, outChannels] of conv2d() on an NHWC input shape
+ * and a [kh, kw, inC, outC] filter shape, for layers to infer shapes. The batch may be -1
+ * (unknown). Throws the errors conv2d() would: wrong ranks, channel mismatch, non-positive sizes
+ * or strides, a window larger than the padded input.
+ */
+export function conv2dOutputShape(inputShape: Shape, kernelShape: Shape, strides: number | [number, number] = 1, padding: Conv2dPadding = "valid"): number[] {
+  const g = geometry("conv2dOutputShape", inputShape, kernelShape, strides, padding, true);
+  return [g.batch, g.outH, g.outW, g.outC];
+}
+
+/** The Params uniform every conv2d kernel reads (see `struct Conv` in shaders/conv2d.wgsl). */
+function convParams(g: Geometry, chunk: { batch: number; xOffset: number; yOffset: number }, extra: { bias?: boolean; relu?: boolean; sliceRows?: number; outRow?: number } = {}): ArrayBuffer {
+  return params([
+    chunk.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft,
+    chunk.xOffset, chunk.yOffset, extra.bias ? 1 : 0, extra.relu ? 1 : 0, extra.sliceRows ?? 0, extra.outRow ?? 0,
+  ]);
+}
+
+/** A batch chunk: its images' bindings of an input-sized and an output-sized tensor. */
+interface Chunk {
+  first: number;
+  batch: number;
+  /** binding of the input-sized tensor (x or dx) and where the chunk starts in it */
+  input: Binding;
+  xOffset: number;
+  /** binding of the output-sized tensor (y or dy) */
+  output: Binding;
+  yOffset: number;
+}
+
+/**
+ * Splits the batch so that each chunk's images of `input` (x or dx) and `out` (y or dy) fit one
+ * storage binding. Bindings start at the aligned offset at or before the chunk's first image;
+ * the kernels skip the few elements in between.
+ */
+function batchChunks(g: Geometry, input: Tensor, out: Tensor): Chunk[] {
+  const device = gpu();
+  const limit = device.maxBindingBytes;
+  const alignElems = device.bindingAlignment / 4;
+  const inputImage = g.inH * g.inW * g.inC;
+  const outputImage = g.outH * g.outW * g.outC;
+  const largest = Math.max(inputImage, outputImage) * 4;
+  let perChunk = g.batch;
+  if (g.batch * largest > limit) {
+    perChunk = Math.floor((limit - device.bindingAlignment) / largest);
+    if (perChunk < 1) {
+      const [what, shape] = inputImage >= outputImage ? ["input", input.shape] : ["output", out.shape];
+      throw shapeError(
+        "conv2d",
+        `one image of the ${what} ${shapeString(shape)} takes ${largest} bytes, more than this adapter's storage binding limit ` +
+          `(${limit} bytes); use smaller images or fewer channels`,
+      );
+    }
+  }
+  const slice = (t: Tensor, perImage: number, first: number, count: number): [Binding, number] => {
+    const start = first * perImage;
+    const aligned = start - (start % alignElems);
+    return [t.binding(aligned, start + count * perImage - aligned), start - aligned];
+  };
+  const result: Chunk[] = [];
+  for (let first = 0; first < g.batch; first += perChunk) {
+    const batch = Math.min(perChunk, g.batch - first);
+    const [inputBinding, xOffset] = slice(input, inputImage, first, batch);
+    const [outputBinding, yOffset] = slice(out, outputImage, first, batch);
+    result.push({ first, batch, input: inputBinding, xOffset, output: outputBinding, yOffset });
+  }
+  return result;
+}
+
+function checkFits(t: Tensor, what: string): void {
+  const limit = gpu().maxBindingBytes;
+  if (t.size * 4 > limit) {
+    throw shapeError("conv2d", `${what} ${shapeString(t.shape)} takes ${t.size * 4} bytes, more than this adapter's storage binding limit (${limit} bytes)`);
+  }
+}
+
+/** Whether backward() wants a gradient for t (it needs one, or an op that made it does). */
+const wantsGrad = (t: Tensor | null): t is Tensor => !!t && (t.requiresGrad || t.node !== null);
+
+/**
+ * 2-D convolution (cross-correlation, as Keras): x NHWC [batch, height, width, inChannels],
+ * w [kh, kw, inChannels, outChannels], b [outChannels] or null. "same" padding pads like
+ * TensorFlow (the odd pixel after). `activation: "relu"` fuses max(y, 0) into the forward pass.
+ * Batches whose tensors exceed one storage binding run in chunks of images.
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const { strides = 1, padding = "valid", activation = "linear" } = opts;
+  const g = geometry("conv2d", x.shape, w.shape, strides, padding);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== g.outC)) {
+    throw shapeError("conv2d", `bias ${shapeString(b.shape)} does not match filter ${shapeString(w.shape)}; expected [${g.outC}]`);
+  }
+  if (activation !== "linear" && activation !== "relu") throw shapeError("conv2d", `activation ${JSON.stringify(activation)} must be "linear" or "relu"`);
+  checkFits(w, "filter");
+  const relu = activation === "relu";
+  const y = output([g.batch, g.outH, g.outW, g.outC], relu ? "conv2d+relu" : "conv2d");
+  const vec4 = g.outC % 4 === 0;
+  for (const c of batchChunks(g, x, y)) {
+    const [gx, gy] = grid1d(Math.ceil((c.batch * g.outH * g.outW) / TILE), WG);
+    const channelTiles = Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+    // without a bias the kernel ignores its bias binding; any read-only buffer fills it
+    run(vec4 ? "conv2d_fwd_vec4" : "conv2d_fwd", [c.input, w, b ?? w, c.output], convParams(g, c, { bias: !!b, relu }), [gx, gy, channelTiles]);
+  }
+  return record(y, "conv2d", [x, w, b], (dyIn) => {
+    const dy = relu ? reluBackward(y, dyIn) : dyIn;
+    const grads = [
+      wantsGrad(x) ? conv2dBackwardInput(g, dy, w) : null,
+      wantsGrad(w) ? conv2dBackwardFilter(g, x, dy) : null,
+      wantsGrad(b) ? sumRows(dy.reshape([g.batch * g.outH * g.outW, g.outC])) : null,
+    ];
+    if (dy !== dyIn) dy.dispose();
+    return grads;
+  });
+}
+
+/** dx: each input pixel gathers dy through the filter taps that reached it. */
+function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
+  const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
+  for (const c of batchChunks(g, dx, dy)) {
+    const [gx, gy] = grid1d(Math.ceil((c.batch * g.inH * g.inW) / TILE), WG);
+    const kernel = g.outC % 4 === 0 ? "conv2d_bwd_input_vec4" : "conv2d_bwd_input";
+    run(kernel, [c.output, w, c.input], convParams(g, c), [gx, gy, Math.ceil(g.inC / TILE)]);
+  }
+  return dx;
+}
+
+/**
+ * dw: for every filter element, a sum over the whole batch's output pixels. Each dispatch writes
+ * partial sums, one row per slice of output rows (and per batch chunk); sumRows adds them.
+ */
+function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
+  const filterSize = g.kh * g.kw * g.inC * g.outC;
+  const limit = gpu().maxBindingBytes;
+  const chunks = batchChunks(g, x, dy);
+  const vec4 = g.outC % 4 === 0;
+  const tiles = Math.ceil((g.kh * g.kw * g.inC) / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+  // partial sums must fit one binding, for all chunks together
+  const maxSlicesPerChunk = Math.max(1, Math.floor(limit / (filterSize * 4) / chunks.length));
+  const plans = chunks.map((c) => {
+    const outRows = c.batch * g.outH;
+    const wanted = Math.ceil(FILTER_GRAD_INVOCATIONS / tiles);
+    const enoughWork = Math.max(1, Math.floor((outRows * g.outW) / MIN_SLICE_PIXELS));
+    const slices = Math.max(1, Math.min(wanted, enoughWork, maxSlicesPerChunk, outRows));
+    const sliceRows = Math.ceil(outRows / slices);
+    return { c, sliceRows, slices: Math.ceil(outRows / sliceRows) };
+  });
+  const totalSlices = plans.reduce((sum, plan) => sum + plan.slices, 0);
+  const partial = output([totalSlices, filterSize], "conv2d filter gradient");
+  let outRow = 0;
+  for (const { c, sliceRows, slices } of plans) {
+    const [gx, gy] = grid1d(tiles * slices, WG);
+    run(vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter", [c.input, c.output, partial], convParams(g, c, { sliceRows, outRow }), [gx, gy]);
+    outRow += slices;
+  }
+  const dw = (totalSlices === 1 ? partial : sumRows(partial)).reshape([g.kh, g.kw, g.inC, g.outC]);
+  partial.dispose();
+  return dw;
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from "vitest";
+import { gpu } from "../../src/device.js";
+import { ops, tensor } from "../../src/index.node.js";
+import { conv2dBackwardRef, conv2dRef, convSizes, type ConvCase } from "../ref/conv2d.js";
+import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
+
+useGpu();
+const random = new Random(testSeed("conv2d"));
+
+const shapes = (c: ConvCase) => ({
+  x: [c.batch, c.inH, c.inW, c.inC],
+  w: [c.kh, c.kw, c.inC, c.outC],
+});
+
+const describeCase = (c: ConvCase, bias: boolean) =>
+  `conv2d x${JSON.stringify(shapes(c).x)} w${JSON.stringify(shapes(c).w)} strides ${c.strides} ${c.padding}${c.relu ? " relu" : ""}${bias ? "" : " no bias"}`;
+
+interface CheckOptions {
+  bias?: boolean;
+  /** check gradients against central differences of the reference, not its backward */
+  fd?: boolean;
+  /** false: x needs no gradient (a first layer), so none is computed */
+  xGrad?: boolean;
+}
+
+/** Forward and the gradients of x, w (and b) on the GPU against the float64 reference. */
+async function checkConv(c: ConvCase, { bias = true, fd = false, xGrad = true }: CheckOptions = {}): Promise<void> {
+  const { x, w } = shapes(c);
+  const fanIn = c.kh * c.kw * c.inC;
+  await checkOp({
+    what: describeCase(c, bias),
+    inputs: [
+      { values: random.array(x.reduce((a, b) => a * b)), shape: x, grad: xGrad },
+      { values: random.array(w.reduce((a, b) => a * b), -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)), shape: w, grad: true },
+      ...(bias ? [{ values: random.array(c.outC, -0.2, 0.2), shape: [c.outC], grad: true }] : []),
+    ],
+    reference: ([xv, wv, bv]) => conv2dRef(c, xv, wv, bv ?? null),
+    op: ([xt, wt, bt]) => ops.conv2d(xt, wt, bt ?? null, { strides: c.strides, padding: c.padding, activation: c.relu ? "relu" : "linear" }),
+    // without a reference backward, checkOp differentiates the reference numerically
+    referenceBackward: fd
+      ? undefined
+      : ([xv, wv, bv], dy) => {
+          const g = conv2dBackwardRef(c, xv, wv, bv ?? null, dy);
+          return [xGrad ? g.dx : null, g.dw, ...(bias ? [g.db] : [])];
+        },
+    random,
+  });
+}
+
+const size = (lo: number, hi: number) => random.int(lo, hi);
+
+/** Records every dispatch (kernel name and workgroups) until restore(). */
+function spyDispatches(): { calls: [string, [number, number?, number?]][]; restore(): void } {
+  const g = gpu();
+  const calls: [string, [number, number?, number?]][] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = function (kernel, bindings, p, workgroups) {
+    calls.push([kernel, workgroups]);
+    dispatch.call(this, kernel, bindings, p, workgroups);
+  };
+  return { calls, restore: () => delete (g as { dispatch?: unknown }).dispatch };
+}
+
+describe("conv2d reference", () => {
+  it("its backward matches central differences", () => {
+    const cases: ConvCase[] = [
+      { batch: 2, inH: 5, inW: 4, inC: 2, kh: 3, kw: 2, outC: 3, strides: [1, 1], padding: "valid" },
+      { batch: 1, inH: 5, inW: 6, inC: 3, kh: 2, kw: 2, outC: 2, strides: [2, 2], padding: "same" },
+      { batch: 2, inH: 4, inW: 5, inC: 1, kh: 3, kw: 3, outC: 2, strides: [2, 1], padding: "same", relu: true },
+    ];
+    for (const c of cases) {
+      const { x, w } = shapes(c);
+      const xv = random.array(x.reduce((a, b) => a * b));
+      const wv = random.array(w.reduce((a, b) => a * b));
+      const bv = random.array(c.outC);
+      const y = conv2dRef(c, xv, wv, bv);
+      const dy = random.array(y.length);
+      const g = conv2dBackwardRef(c, xv, wv, bv, dy);
+      expectClose(g.dx, numericGrad((v) => conv2dRef(c, v, wv, bv), xv, dy), `${describeCase(c, true)} dx`, 1e-6);
+      expectClose(g.dw, numericGrad((v) => conv2dRef(c, xv, v, bv), wv, dy), `${describeCase(c, true)} dw`, 1e-6);
+      expectClose(g.db, numericGrad((v) => conv2dRef(c, xv, wv, v), bv, dy), `${describeCase(c, true)} db`, 1e-6);
+    }
+  });
+
+  it("pads like TensorFlow: the odd pixel after", () => {
+    // in 6, k 2, s 2 -> no padding; in 5, k 4, s 1 -> 3 rows: 1 before, 2 after
+    expect(convSizes({ batch: 1, inH: 6, inW: 5, inC: 1, kh: 2, kw: 4, outC: 1, strides: [2, 1], padding: "same" })).toEqual({ outH: 3, outW: 5, padTop: 0, padLeft: 1 });
+    expect(ops.conv2dOutputShape([1, 6, 5, 1], [2, 4, 1, 7], [2, 1], "same")).toEqual([1, 3, 5, 7]);
+    expect(ops.conv2dOutputShape([-1, 7, 9, 3], [3, 2, 3, 4], 2)).toEqual([-1, 3, 4, 4]);
+  });
+});
+
+describe("conv2d forward and gradients vs the float64 reference (random sizes)", () => {
+  const cases: [string, () => ConvCase, boolean?][] = [
+    ["3x3 valid, stride 1", () => ({ batch: size(1, 3), inH: size(3, 11), inW: size(3, 11), inC: size(1, 9), kh: 3, kw: 3, outC: size(1, 11), strides: [1, 1], padding: "valid" })],
+    ["stride 2, valid", () => ({ batch: size(1, 3), inH: size(4, 12), inW: size(4, 12), inC: size(1, 6), kh: 3, kw: 3, outC: size(1, 9), strides: [2, 2], padding: "valid" })],
+    ["same, even 2x2 kernel, stride 2", () => ({ batch: size(1, 3), inH: size(2, 11), inW: size(2, 11), inC: size(1, 6), kh: 2, kw: 2, outC: size(1, 9), strides: [2, 2], padding: "same" })],
+    ["same, even 4x4 kernel, stride 1", () => ({ batch: size(1, 2), inH: size(1, 9), inW: size(1, 9), inC: size(1, 5), kh: 4, kw: 4, outC: size(1, 7), strides: [1, 1], padding: "same" })],
+    ["same, 3x3 kernel, stride 1", () => ({ batch: size(1, 3), inH: size(1, 10), inW: size(1, 10), inC: size(1, 7), kh: 3, kw: 3, outC: size(1, 10), strides: [1, 1], padding: "same" })],
+    ["same, 3x3 kernel, stride 2", () => ({ batch: size(1, 3), inH: size(1, 11), inW: size(1, 11), inC: size(1, 5), kh: 3, kw: 3, outC: size(1, 9), strides: [2, 2], padding: "same" })],
+    ["1x1 kernel, same", () => ({ batch: size(1, 3), inH: size(1, 8), inW: size(1, 8), inC: size(1, 13), kh: 1, kw: 1, outC: size(1, 13), strides: [1, 1], padding: "same" })],
+    ["non-square kernel and strides, valid", () => ({ batch: size(1, 3), inH: size(5, 12), inW: size(4, 12), inC: size(1, 5), kh: 3, kw: 2, outC: size(1, 7), strides: [1, 2], padding: "valid" })],
+    ["non-square kernel and strides, same", () => ({ batch: size(1, 3), inH: size(1, 12), inW: size(1, 12), inC: size(1, 5), kh: 2, kw: 5, outC: size(1, 7), strides: [3, 1], padding: "same" })],
+    ["batch 1, one input channel, odd sizes", () => ({ batch: 1, inH: 2 * size(3, 6) + 1, inW: 2 * size(3, 6) + 1, inC: 1, kh: 3, kw: 3, outC: size(1, 6), strides: [1, 1], padding: "valid" })],
+    ["window as large as the input", () => ({ batch: size(1, 3), inH: 4, inW: 3, inC: size(1, 5), kh: 4, kw: 3, outC: size(1, 6), strides: [2, 2], padding: "valid" })],
+    ["no bias", () => ({ batch: size(1, 3), inH: size(3, 9), inW: size(3, 9), inC: size(1, 6), kh: 3, kw: 3, outC: size(1, 9), strides: [1, 1], padding: "same" }), false],
+    ["fused relu", () => ({ batch: size(1, 3), inH: size(3, 9), inW: size(3, 9), inC: size(1, 6), kh: 3, kw: 3, outC: size(1, 9), strides: [1, 1], padding: "same", relu: true })],
+    ["fused relu, stride 2, no bias", () => ({ batch: size(1, 3), inH: size(3, 9), inW: size(3, 9), inC: size(1, 6), kh: 3, kw: 3, outC: size(1, 9), strides: [2, 2], padding: "valid", relu: true }), false],
+    ["longer reduction for the filter gradient", () => ({ batch: size(3, 5), inH: size(20, 30), inW: size(20, 30), inC: size(2, 5), kh: 3, kw: 3, outC: size(2, 6), strides: [1, 1], padding: "same" })],
+  ];
+  for (const [name, make, bias = true] of cases) {
+    it(name, async () => {
+      await checkConv(make(), { bias });
+    });
+  }
+
+  it("shaped like the seed model's first layer: [2, 28, 28, 1] -> 32 filters 3x3, relu", async () => {
+    await checkConv({ batch: 2, inH: 28, inW: 28, inC: 1, kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "valid", relu: true });
+  });
+
+  it("a wider layer: 16 -> 24 channels (outC a multiple of 4 but not of 8)", async () => {
+    await checkConv({ batch: 2, inH: 9, inW: 10, inC: 16, kh: 3, kw: 3, outC: 24 - 4 * random.int(0, 1), strides: [1, 1], padding: "same" });
+  });
+
+  it("channels that are not multiples of 4", async () => {
+    await checkConv({ batch: 2, inH: 7, inW: 8, inC: 4 * random.int(1, 3) + random.int(1, 3), kh: 3, kw: 3, outC: 4 * random.int(0, 3) + random.int(1, 3), strides: [1, 1], padding: "same" });
+  });
+});
+
+describe("conv2d GPU gradients vs central differences", () => {
+  it("tiny cases", async () => {
+    await checkConv({ batch: 2, inH: 4, inW: 5, inC: 2, kh: 2, kw: 3, outC: 3, strides: [1, 2], padding: "same" }, { fd: true });
+    await checkConv({ batch: 1, inH: 5, inW: 5, inC: 3, kh: 3, kw: 3, outC: 5, strides: [2, 2], padding: "valid", relu: true }, { fd: true });
+    await checkConv({ batch: 2, inH: 4, inW: 4, inC: 2, kh: 3, kw: 2, outC: 4, strides: [1, 1], padding: "same" }, { fd: true });
+  });
+});
+
+describe("conv2d large tensors", () => {
+  it("splits the batch into chunks that fit one storage binding", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    // odd image sizes: chunks start at unaligned offsets inside their bindings
+    const c: ConvCase = { batch: 7, inH: 9, inW: 7, inC: 3, kh: 3, kw: 3, outC: 5, strides: [1, 1], padding: "same" };
+    // the largest image is 9*7*5 floats = 1,260 bytes: 3,072 bytes hold two (plus alignment slack)
+    g.maxBindingBytes = 3072;
+    const spy = spyDispatches();
+    try {
+      await checkConv(c);
+      await checkConv({ ...c, inC: 5, outC: 3, relu: true, strides: [2, 1] }, { bias: false });
+      // outC % 4 == 0 takes the vec4 kernels; an output image is 9*7*8 floats, 3 per chunk
+      // (sumRows, adding the filter gradient's partial sums, needs 8 of its 216-float rows per chunk)
+      g.maxBindingBytes = 8192;
+      await checkConv({ ...c, outC: 8 });
+    } finally {
+      g.maxBindingBytes = limit;
+      spy.restore();
+    }
+    // 4 chunks of 7 images in the first two cases, 3 in the last, for each of the three kernels
+    const count = (name: string) => spy.calls.filter(([kernel]) => kernel.startsWith(name)).length;
+    expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([11, 11, 11]);
+  });
+
+  it("folds dispatches past the per-dimension workgroup limit", async () => {
+    const g = gpu();
+    // Pretend the adapter allows only 10 workgroups per dimension, so larger dispatches fold
+    // into 2-D. Every dispatch of these steps (NaN poisoning included) must fit in 10 x 10.
+    Object.defineProperty(g, "maxWorkgroupsPerDimension", { value: 10, configurable: true });
+    const spy = spyDispatches();
+    const same = { kh: 3, kw: 3, strides: [1, 1] as [number, number], padding: "same" as const };
+    try {
+      // 3,200 pixels: forward and input gradient run 800 tiles of 4 pixels, 13 workgroups
+      await checkConv({ ...same, batch: 2, inH: 40, inW: 40, inC: 1, outC: 4 });
+      await checkConv({ ...same, batch: 2, inH: 40, inW: 40, inC: 1, outC: 3 });
+      // filter gradient: 36 row tiles x 32 slices (outC 2), x 23 slices (outC 4): 13+ workgroups
+      await checkConv({ ...same, batch: 2, inH: 64, inW: 64, inC: 16, outC: 2 }, { xGrad: false });
+      await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 16, outC: 4 }, { xGrad: false });
+    } finally {
+      delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
+      spy.restore();
+    }
+    expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
+    const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
+    const kernels = ["conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd_filter"].flatMap((k) => [k, `${k}_vec4`]);
+    expect([...folded]).toEqual(expect.arrayContaining(kernels));
+  });
+
+  it("throws a clear error when one image exceeds a storage binding", () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.maxBindingBytes = 1024;
+    try {
+      const x = tensor(new Float32Array(2 * 20 * 20), [2, 20, 20, 1]);
+      const w = tensor(new Float32Array(9), [3, 3, 1, 1]);
+      expect(() => ops.conv2d(x, w, null)).toThrow(/conv2d: one image of the input \[2, 20, 20, 1\] takes 1600 bytes, more than .* storage binding limit \(1024 bytes\)/);
+    } finally {
+      g.maxBindingBytes = limit;
+    }
+  });
+});
+
+describe("conv2d rejects bad input before any GPU work", () => {
+  const x = () => tensor(new Float32Array(2 * 5 * 5 * 3), [2, 5, 5, 3]);
+  const w = () => tensor(new Float32Array(3 * 3 * 3 * 4), [3, 3, 3, 4]);
+  it("input of the wrong rank", () => {
+    expect(() => ops.conv2d(tensor(new Float32Array(75), [5, 5, 3]), w(), null)).toThrow(/conv2d: input \[5, 5, 3\] must be 4-D \[batch, height, width, channels\]/);
+  });
+  it("filter of the wrong rank", () => {
+    expect(() => ops.conv2d(x(), tensor(new Float32Array(27), [3, 3, 3]), null)).toThrow(/conv2d: filter \[3, 3, 3\] must be 4-D/);
+  });
+  it("channels that do not match", () => {
+    expect(() => ops.conv2d(x(), tensor(new Float32Array(36), [3, 3, 1, 4]), null)).toThrow(/conv2d: input \[2, 5, 5, 3\] has 3 channel\(s\) but filter \[3, 3, 1, 4\] expects 1/);
+  });
+  it("a window larger than the input with valid padding", () => {
+    expect(() => ops.conv2d(x(), tensor(new Float32Array(6 * 3 * 3 * 4), [6, 3, 3, 4]), null)).toThrow(/conv2d: filter \[6, 3, 3, 4\] window 6x3 is larger than the 5x5 input \[2, 5, 5, 3\] with padding "valid"/);
+  });
+  it("zero sizes", () => {
+    expect(() => ops.conv2d(tensor(new Float32Array(0), [2, 0, 5, 3]), w(), null)).toThrow(/conv2d: input \[2, 0, 5, 3\] must have positive integer sizes/);
+    expect(() => ops.conv2d(x(), tensor(new Float32Array(0), [3, 3, 3, 0]), null)).toThrow(/conv2d: filter \[3, 3, 3, 0\] must have positive integer sizes/);
+  });
+  it("non-positive strides", () => {
+    expect(() => ops.conv2d(x(), w(), null, { strides: 0 })).toThrow(/conv2d: strides 0 must be a positive integer/);
+    expect(() => ops.conv2d(x(), w(), null, { strides: [1, -2] })).toThrow(/conv2d: strides \[1,-2\] must be/);
+  });
+  it("a bias of the wrong size", () => {
+    expect(() => ops.conv2d(x(), w(), tensor([1, 2, 3]))).toThrow(/conv2d: bias \[3\] does not match filter \[3, 3, 3, 4\]; expected \[4\]/);
+  });
+  it("unknown padding or activation", () => {
+    expect(() => ops.conv2d(x(), w(), null, { padding: "full" as "same" })).toThrow(/conv2d: padding "full" must be "valid" or "same"/);
+    expect(() => ops.conv2d(x(), w(), null, { activation: "tanh" as "relu" })).toThrow(/conv2d: activation "tanh" must be "linear" or "relu"/);
+  });
+  it("conv2dOutputShape throws the same errors", () => {
+    expect(() => ops.conv2dOutputShape([1, 2, 2, 3], [3, 3, 3, 4])).toThrow(/conv2dOutputShape: filter \[3, 3, 3, 4\] window 3x3 is larger than the 2x2 input/);
+    expect(() => ops.conv2dOutputShape([1, 5, 5], [3, 3, 3, 4])).toThrow(/conv2dOutputShape: input \[1, 5, 5\] must be 4-D/);
+    expect(() => ops.conv2dOutputShape([1, 5, 5, 3], [3, 3, 3, 4], [1, 0])).toThrow(/conv2dOutputShape: strides \[1,0\] must be/);
+  });
+});
