@@ -1,0 +1,162 @@
+// Optimizers as Keras: Adam and SGD, their state (m and v, velocity) kept as tensors on the GPU
+// beside each weight. Updates run in place and do nothing once the step's status says the loss
+// was not finite (see ops/guard.ts), so a bad step never touches the weights.
+import { adamUpdate } from "./ops/adam.js";
+import { zeros } from "./ops/fill.js";
+import { sgdUpdate } from "./ops/sgd.js";
+import { keep, type Tensor } from "./tensor.js";
+
+export abstract class Optimizer {
+  /** Keras' class name ("Adam"), for getConfig() and saving. */
+  abstract readonly className: string;
+  /** Updates applied so far (Keras' `iterations`). */
+  iterations = 0;
+
+  /** Applies one update to each parameter from its gradient, in place, unless status[0] != 0. */
+  abstract applyGradients(pairs: [param: Tensor, grad: Tensor][], status: Tensor): void;
+
+  abstract getConfig(): Record<string, unknown>;
+
+  /** The state tensors in a fixed order, per parameter (for saving the optimizer). */
+  abstract getWeights(params: Tensor[]): Tensor[];
+
+  /** Frees the state of these parameters (all of it when none are given). */
+  abstract dispose(params?: Tensor[]): void;
+}
+
+function checkRate(what: string, value: number, lo: number, hi: number, loOpen = false): void {
+  const ok = typeof value === "number" && Number.isFinite(value) && (loOpen ? value > lo : value >= lo) && value < hi;
+  if (!ok) throw new Error(`gpu-cnn: ${what} must be a finite number in ${loOpen ? "(" : "["}${lo}, ${hi}), got ${value}`);
+}
+
+export interface AdamArgs {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Adam with Keras' defaults: learningRate 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7. */
+export class Adam extends Optimizer {
+  readonly className = "Adam";
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private slots = new Map<Tensor, { m: Tensor; v: Tensor }>();
+
+  constructor(args: AdamArgs = {}) {
+    super();
+    this.learningRate = args.learningRate ?? 0.001;
+    this.beta1 = args.beta1 ?? 0.9;
+    this.beta2 = args.beta2 ?? 0.999;
+    this.epsilon = args.epsilon ?? 1e-7;
+    checkRate("Adam learningRate", this.learningRate, 0, Infinity);
+    checkRate("Adam beta1", this.beta1, 0, 1);
+    checkRate("Adam beta2", this.beta2, 0, 1);
+    checkRate("Adam epsilon", this.epsilon, 0, Infinity);
+  }
+
+  private slot(param: Tensor): { m: Tensor; v: Tensor } {
+    let s = this.slots.get(param);
+    if (!s) {
+      s = { m: keep(zeros(param.shape)), v: keep(zeros(param.shape)) };
+      s.m.name = `${param.name}/m`;
+      s.v.name = `${param.name}/v`;
+      this.slots.set(param, s);
+    }
+    return s;
+  }
+
+  applyGradients(pairs: [Tensor, Tensor][], status: Tensor): void {
+    const step = ++this.iterations;
+    for (const [param, grad] of pairs) {
+      const { m, v } = this.slot(param);
+      adamUpdate(param, grad, m, v, status, { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step });
+    }
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+
+  /** [m, v] per parameter, created (zero) where no step has run yet. */
+  getWeights(params: Tensor[]): Tensor[] {
+    return params.flatMap((p) => {
+      const { m, v } = this.slot(p);
+      return [m, v];
+    });
+  }
+
+  dispose(params: Tensor[] = [...this.slots.keys()]): void {
+    for (const p of params) {
+      const s = this.slots.get(p);
+      s?.m.dispose();
+      s?.v.dispose();
+      this.slots.delete(p);
+    }
+  }
+}
+
+export interface SGDArgs {
+  learningRate?: number;
+  momentum?: number;
+}
+
+/** SGD with Keras' defaults: learningRate 0.01, momentum 0 (then no velocity is kept). */
+export class SGD extends Optimizer {
+  readonly className = "SGD";
+  readonly learningRate: number;
+  readonly momentum: number;
+  private velocities = new Map<Tensor, Tensor>();
+
+  constructor(args: SGDArgs = {}) {
+    super();
+    this.learningRate = args.learningRate ?? 0.01;
+    this.momentum = args.momentum ?? 0;
+    checkRate("SGD learningRate", this.learningRate, 0, Infinity);
+    checkRate("SGD momentum", this.momentum, 0, 1);
+  }
+
+  private velocity(param: Tensor): Tensor {
+    let v = this.velocities.get(param);
+    if (!v) {
+      v = keep(zeros(param.shape));
+      v.name = `${param.name}/momentum`;
+      this.velocities.set(param, v);
+    }
+    return v;
+  }
+
+  applyGradients(pairs: [Tensor, Tensor][], status: Tensor): void {
+    this.iterations++;
+    for (const [param, grad] of pairs) {
+      const velocity = this.momentum === 0 ? null : this.velocity(param);
+      sgdUpdate(param, grad, velocity, status, { learningRate: this.learningRate, momentum: this.momentum });
+    }
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: false };
+  }
+
+  getWeights(params: Tensor[]): Tensor[] {
+    return this.momentum === 0 ? [] : params.map((p) => this.velocity(p));
+  }
+
+  dispose(params: Tensor[] = [...this.velocities.keys()]): void {
+    for (const p of params) {
+      this.velocities.get(p)?.dispose();
+      this.velocities.delete(p);
+    }
+  }
+}
+
+/** "adam" / "sgd" (any case) or an optimizer instance. */
+export function getOptimizer(optimizer: string | Optimizer): Optimizer {
+  if (optimizer instanceof Optimizer) return optimizer;
+  const name = String(optimizer).toLowerCase();
+  if (name === "adam") return new Adam();
+  if (name === "sgd") return new SGD();
+  throw new Error(`gpu-cnn: compile(): unknown optimizer ${JSON.stringify(optimizer)}; use "adam", "sgd", new Adam({...}) or new SGD({...})`);
+}

@@ -1,0 +1,56 @@
+// Initialisers: Keras' fans and scales, seeded and reproducible (CPU only).
+import { describe, expect, it } from "vitest";
+import { fans, getInitializer, GlorotUniform, HeNormal, initializers } from "../../src/initializers.js";
+import { Random } from "../../src/random.js";
+import { Dense, Sequential } from "../../src/index.node.js";
+
+const stats = (v: Float32Array): { mean: number; std: number; maxAbs: number } => {
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+  return { mean, std, maxAbs: v.reduce((a, b) => Math.max(a, Math.abs(b)), 0) };
+};
+
+describe("initializers", () => {
+  it("fans as Keras", () => {
+    expect(fans([3, 3, 16, 32])).toEqual({ fanIn: 144, fanOut: 288 });
+    expect(fans([784, 128])).toEqual({ fanIn: 784, fanOut: 128 });
+    expect(fans([10])).toEqual({ fanIn: 10, fanOut: 10 });
+  });
+
+  it("glorotUniform: uniform within sqrt(6 / (fanIn + fanOut))", () => {
+    const v = new GlorotUniform().generate([100, 200], new Random(1));
+    const limit = Math.sqrt(6 / 300);
+    const s = stats(v);
+    expect(s.maxAbs).toBeLessThanOrEqual(limit);
+    expect(s.maxAbs).toBeGreaterThan(limit * 0.99);
+    expect(s.std).toBeCloseTo(limit / Math.sqrt(3), 3);
+  });
+
+  it("heNormal: truncated normal, stddev sqrt(2 / fanIn)", () => {
+    const v = new HeNormal().generate([3, 3, 8, 64], new Random(2));
+    const sd = Math.sqrt(2 / 72);
+    const s = stats(v);
+    expect(s.std / sd).toBeGreaterThan(0.95);
+    expect(s.std / sd).toBeLessThan(1.05);
+    expect(s.maxAbs).toBeLessThanOrEqual((2 * sd) / 0.87962566103423978 + 1e-6);
+  });
+
+  it("same seed, same values; own seed overrides the model's", () => {
+    const a = getInitializer("glorot_uniform").generate([5, 5], new Random(7));
+    const b = getInitializer("glorotUniform").generate([5, 5], new Random(7));
+    const c = getInitializer("glorotUniform").generate([5, 5], new Random(8));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    const own = initializers.heNormal({ seed: 3 });
+    expect(own.generate([4], new Random(1))).toEqual(own.generate([4], new Random(2)));
+    expect(() => getInitializer("orthogonal")).toThrow(/unknown initializer "orthogonal"/);
+  });
+
+  it("a model's seed fixes its initial weights", async () => {
+    const build = (seed: number) => new Sequential({ seed, layers: [new Dense(4, { inputShape: [3] }), new Dense(2)] });
+    const [a, b, c] = [build(11), build(11), build(12)];
+    const values = async (m: Sequential) => Promise.all(m.layers.flatMap((l) => l.weights.map((w) => w.tensor.data())));
+    expect(await values(a)).toEqual(await values(b));
+    expect((await values(a))[0]).not.toEqual((await values(c))[0]);
+  });
+});
