@@ -98,6 +98,7 @@ export class Tensor {
       const g = gpu();
       s.buffer = g.pool.acquire(s.bytes, `${this.name} ${shapeString(this.shape)}`);
       if (s.cpu) g.upload(s.buffer, 0, s.cpu);
+      s.cpu = null; // the GPU copy is the tensor now; do not hold the host memory twice
     }
     return s.buffer;
   }
