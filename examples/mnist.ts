@@ -37,6 +37,7 @@ function dataset(part: typeof samples) {
 }
 const train = dataset(samples.slice(0, TRAIN));
 const test = dataset(samples.slice(TRAIN));
+const OUT = process.env.OUT ?? "models/mnist";
 console.log(`MNIST: ${TRAIN} digits to train, ${samples.length - TRAIN} to test`);
 console.log(`Adapter: ${describeGpu(await gpuInfo())}`);
 
@@ -64,6 +65,9 @@ await model.fit(train.x, train.y, {
 });
 const { loss, accuracy } = await model.evaluate(test.x, test.y);
 console.log(`Test accuracy: ${(100 * accuracy).toFixed(2)}% (loss ${loss.toFixed(4)}) after ${EPOCHS} epochs`);
-// Saving the trained model (TensorFlow.js format) arrives with the save/load part of issue 3.
+// TensorFlow.js' layers format: tf.loadLayersModel reads it, and so does gpu-cnn's loadModel
+model.classNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+await model.save(OUT);
+console.log(`Saved the model to ${OUT}/ (model.json + weights.bin)`);
 model.dispose();
 await disposeGpu();

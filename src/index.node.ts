@@ -1,8 +1,10 @@
 // Node entry: Dawn provides WebGPU; the API is the browser entry's, plus what needs the file
 // system or Node's image decoders.
+import { useNodeFiles } from "./io/files.node.js";
 import { useDawn } from "./node.js";
 
 useDawn();
+useNodeFiles(); // saveModel / loadModel take folder paths
 
 export * from "./index.js";
 export { imageDatasetFromDirectory, loadImage, imagesToTensor, ImageDataset, IMAGE_EXTENSIONS } from "./data/dataset.js";

@@ -25,3 +25,6 @@ export {
 } from "./initializers.js";
 export { oneHot } from "./onehot.js";
 export { resizeImage, cropToAspectRatio, type FloatImage, type Interpolation } from "./data/resize.js";
+export { saveModel, modelToArtifacts } from "./io/save.js";
+export { loadModel } from "./io/load.js";
+export type { ModelArtifacts, ModelArtifactsLike, ModelJSON, ModelMetadata, SaveOptions, LoadOptions, SaveResult, SaveHandler, LoadHandler, WeightSpec, TrainingConfig } from "./io/types.js";

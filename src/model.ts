@@ -14,6 +14,8 @@ import { getOptimizer, type Optimizer } from "./optimizers.js";
 import { defaultVerbose, ProgressBar } from "./progress.js";
 import { Random, randomSeed } from "./random.js";
 import { emptyTensor, keep, shapeString, Tensor, tidy } from "./tensor.js";
+import { saveModel } from "./io/save.js";
+import type { SaveHandler, SaveOptions, SaveResult } from "./io/types.js";
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -148,6 +150,8 @@ export class Sequential {
   readonly seed: number;
   /** Set to true (e.g. by a callback) to stop fit after the current epoch. */
   stopTraining = false;
+  /** The name of each output class (label i is classNames[i]); saved with the model. */
+  classNames: string[] | null = null;
   private readonly weightRandom: Random;
   private readonly dataRandom: Random;
   private shapes: number[][] = [];
@@ -160,6 +164,20 @@ export class Sequential {
     this.weightRandom = root.fork();
     this.dataRandom = root.fork();
     for (const layer of args.layers ?? []) this.add(layer);
+  }
+
+  /** What compile() was given, as saved in model.json's training config; null before compile. */
+  get compileConfig(): { loss: string; metrics: string[]; optimizer: Optimizer } | null {
+    const c = this.compiled;
+    return c && { loss: c.lossName, metrics: c.accuracyKey ? [c.accuracyKey] : [], optimizer: c.optimizer };
+  }
+
+  /**
+   * Saves in TensorFlow.js' layers format: to a folder in Node (written under a temporary name,
+   * then renamed), "downloads://name" in a browser, or any TF.js-style save handler.
+   */
+  save(target: string | SaveHandler, options?: SaveOptions): Promise<SaveResult> {
+    return saveModel(this, target, options);
   }
 
   /** The per-sample input shape, once the first layer is added. */

@@ -35,7 +35,13 @@ export async function bundle(entry: string): Promise<string> {
   return result.outputFiles[0].text;
 }
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".png": "image/png",
+};
 
 /** Serves `files` (path -> content) from localhost; returns the base URL and the server. */
 export async function serve(files: Record<string, string | Uint8Array>): Promise<{ url: string; server: Server }> {
@@ -69,3 +75,48 @@ export async function open(browser: Browser, url: string): Promise<Page> {
   await page.goto(url);
   return page;
 }
+
+/** A page script's exported functions, callable from the test (window.page[name](...args)). */
+export interface TestPage {
+  page: Page;
+  /** Calls window.page[name](...args) in the page; arguments and result travel as JSON. */
+  call<T>(name: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Bundles `entry` (a page script that assigns its test functions to window.page), serves it on
+ * localhost, and opens it once in headless Chromium: each test file starts one page, so the
+ * device (and its kernel compiles) starts once per file.
+ */
+export async function startPage(entry: string): Promise<TestPage> {
+  const js = await bundle(entry);
+  const { url, server } = await serve({ "/": `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>`, "/page.js": js });
+  const browser = await launch();
+  try {
+    const page = await open(browser, url);
+    await page.waitForFunction(() => "page" in window, undefined, { timeout: 30_000 });
+    return {
+      page,
+      call: <T>(name: string, ...args: unknown[]) =>
+        page.evaluate(
+          ([n, a]) => (window as unknown as { page: Record<string, (...x: unknown[]) => Promise<unknown>> }).page[n as string](...(a as unknown[])),
+          [name, args] as const,
+        ) as Promise<T>,
+      async close() {
+        await browser.close();
+        server.close();
+      },
+    };
+  } catch (e) {
+    await browser.close();
+    server.close();
+    throw e;
+  }
+}
+
+/** Bytes as base64 and back: how binary data crosses page.evaluate (JSON only). */
+export const base64 = {
+  encode: (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+  decode: (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64")),
+};
