@@ -28,3 +28,6 @@ export { resizeImage, cropToAspectRatio, type FloatImage, type Interpolation } f
 export { saveModel, modelToArtifacts } from "./io/save.js";
 export { loadModel } from "./io/load.js";
 export type { ModelArtifacts, ModelArtifactsLike, ModelJSON, ModelMetadata, SaveOptions, LoadOptions, SaveResult, SaveHandler, LoadHandler, WeightSpec, TrainingConfig } from "./io/types.js";
+export { Rescaling, Normalization, Resizing, NORMALIZATION_EPSILON, type NormalizationArgs, type ResizingArgs, type AdaptBatch } from "./layers/preprocessing.js";
+export { RandomImageLayer, RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast, RandomBrightness } from "./layers/augmentation.js";
+export type { Factor, FlipMode, RandomLayerArgs, FillArgs, ColorArgs } from "./layers/augmentation.js";

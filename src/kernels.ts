@@ -5,6 +5,7 @@ import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
+import preprocess from "../shaders/preprocess.wgsl";
 import maxpool2d from "../shaders/maxpool2d.wgsl";
 import reduce from "../shaders/reduce.wgsl";
 import softmax from "../shaders/softmax.wgsl";
@@ -60,6 +61,14 @@ export const KERNELS = {
   sgd_plain: k(adam, 2, 1),
   sgd_plain_vec4: k(adam, 2, 1),
   guard: k(adam, 1, 1),
+  // preprocessing and augmentation layers (shaders/preprocess.wgsl)
+  rescale_channels: k(preprocess, 2, 1),
+  rescale_last: k(preprocess, 2, 1),
+  resize_image: k(preprocess, 2, 1),
+  augment_affine: k(preprocess, 2, 1),
+  channel_sums: k(preprocess, 1, 1),
+  augment_contrast: k(preprocess, 3, 1),
+  augment_brightness: k(preprocess, 2, 1),
 } satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

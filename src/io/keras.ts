@@ -2,6 +2,8 @@
 // (getConfig()); model.json holds Python Keras' snake_case, keys AND string values
 // ("channelsLast" <-> "channels_last"), with layer and class names left alone. The conversion
 // follows tfjs-layers' own (convertTsToPythonic / convertPythonicToTs), so both read each other.
+import { Normalization, Rescaling, Resizing } from "../layers/preprocessing.js";
+import { RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from "../layers/augmentation.js";
 import { Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Ones, RandomNormal, RandomUniform, VarianceScaling, Zeros, getInitializer, type Initializer } from "../initializers.js";
 import { Conv2D } from "../layers/conv2d.js";
 import { Dense } from "../layers/dense.js";
@@ -249,6 +251,28 @@ const BUILDERS: Record<string, Builder> = {
     });
   },
 };
+
+// Preprocessing and augmentation layers rebuild from their own (camelCase) config.
+const OWN_CONFIG: Record<string, { fromConfig(config: Record<string, unknown>): Layer }> = {
+  Rescaling,
+  Normalization,
+  Resizing,
+  RandomFlip,
+  RandomTranslation,
+  RandomRotation,
+  RandomZoom,
+  RandomContrast,
+  RandomBrightness,
+};
+for (const [name, cls] of Object.entries(OWN_CONFIG)) {
+  BUILDERS[name] = (c, shape) => {
+    if (name === "Normalization" && (c.mean === null || c.mean === undefined)) {
+      fail("Normalization keeps its adapted mean and variance as weights in this file; gpu-cnn reads them from the layer config (mean, variance)");
+    }
+    const { inputShape, ...common } = commonArgs(c, shape);
+    return cls.fromConfig({ ...c, ...common, batchInputShape: inputShape ? [null, ...inputShape] : undefined });
+  };
+}
 
 export const SUPPORTED_LAYERS = [...Object.keys(BUILDERS), "InputLayer"];
 

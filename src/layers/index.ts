@@ -10,9 +10,25 @@ import { Dense } from "./dense.js";
 import { Flatten } from "./flatten.js";
 import type { Layer } from "./layer.js";
 import { MaxPooling2D } from "./maxpool2d.js";
+import { Normalization, Rescaling, Resizing } from "./preprocessing.js";
+import { RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from "./augmentation.js";
 
 /** Layer classes by Keras class name, each with fromConfig() (what loading a saved model uses). */
-export const layerClasses: Record<string, { fromConfig(config: Record<string, unknown>): Layer }> = { Conv2D, MaxPooling2D, Flatten, Dense };
+export const layerClasses: Record<string, { fromConfig(config: Record<string, unknown>): Layer }> = {
+  Conv2D,
+  MaxPooling2D,
+  Flatten,
+  Dense,
+  Rescaling,
+  Normalization,
+  Resizing,
+  RandomFlip,
+  RandomTranslation,
+  RandomRotation,
+  RandomZoom,
+  RandomContrast,
+  RandomBrightness,
+};
 
 /** A layer from { className, config }, as Sequential.getConfig() lists them. */
 export function layerFromConfig(spec: { className: string; config: Record<string, unknown> }): Layer {

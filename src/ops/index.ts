@@ -15,3 +15,6 @@ export { accuracy } from "./accuracy.js";
 export { adamUpdate, type AdamOptions } from "./adam.js";
 export { sgdUpdate, type SgdOptions } from "./sgd.js";
 export { guard } from "./guard.js";
+export { rescaleChannels } from "./rescale.js";
+export { resize, type ResizeOptions, type ResizeInterpolation } from "./resize.js";
+export { affineTransform, imageChannelSums, adjustContrast, adjustBrightness, type AffineTransformOptions, type FillMode, type SampleInterpolation } from "./augment.js";
