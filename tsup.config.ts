@@ -1,13 +1,7 @@
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
 
-// Two entries with one API: index.ts for browsers (navigator.gpu), index.node.ts which adds
-// Dawn. WGSL files are inlined as strings so the browser build needs no file system.
-export default defineConfig({
-  entry: { index: "src/index.ts", "index.node": "src/index.node.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
+const shared: Options = {
   sourcemap: true,
-  clean: true,
   target: "es2022",
   loader: { ".wgsl": "text" },
   external: ["webgpu", "pngjs", "jpeg-js"],
@@ -15,4 +9,12 @@ export default defineConfig({
   esbuildOptions(options) {
     options.supported = { ...options.supported, "dynamic-import": true };
   },
-});
+};
+
+// The library: two entries with one API, index.ts for browsers (navigator.gpu) and
+// index.node.ts which adds Dawn. WGSL files are inlined as strings, so the browser build needs
+// no file system. Then the `gpu-cnn` command (bin/gpu-cnn.js runs dist/cli.js), ESM only.
+export default defineConfig([
+  { ...shared, entry: { index: "src/index.ts", "index.node": "src/index.node.ts" }, format: ["esm", "cjs"], dts: true, clean: true },
+  { ...shared, entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, clean: false },
+]);
