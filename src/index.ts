@@ -31,3 +31,6 @@ export type { ModelArtifacts, ModelArtifactsLike, ModelJSON, ModelMetadata, Save
 export { Rescaling, Normalization, Resizing, NORMALIZATION_EPSILON, type NormalizationArgs, type ResizingArgs, type AdaptBatch } from "./layers/preprocessing.js";
 export { RandomImageLayer, RandomFlip, RandomTranslation, RandomRotation, RandomZoom, RandomContrast, RandomBrightness } from "./layers/augmentation.js";
 export type { Factor, FlipMode, RandomLayerArgs, FillArgs, ColorArgs } from "./layers/augmentation.js";
+export { classificationMetrics, confusionMatrix, topKAccuracy, evaluateDetailed, formatMetrics, formatConfusionMatrix, formatClassificationReport } from "./metrics.js";
+export type { ClassificationMetrics, ClassMetrics, MetricsOptions, EvaluateDetailedOptions, BatchSource, LabelledBatch } from "./metrics.js";
+export { fitDataset, type FitDatasetArgs } from "./fit-dataset.js";
