@@ -213,6 +213,48 @@ describe("gpu-cnn on files", () => {
     await failure(/weights/, "evaluate", noWeights, shapes);
   });
 
+  it("--model: an architecture file (Keras layer list) with its initializers drawn fresh; --augment puts augmentation layers first", async () => {
+    const file = join(root, "net.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        layers: [
+          { class_name: "Rescaling", config: { scale: 1 / 255 } },
+          { class_name: "Conv2D", config: { filters: 4, kernel_size: [3, 3], activation: "relu", kernel_initializer: "he_normal", bias_initializer: { class_name: "Constant", config: { value: 0.5 } } } },
+          { class_name: "MaxPooling2D", config: { pool_size: [2, 2] } },
+          { class_name: "Flatten", config: {} },
+          { class_name: "Dense", config: { activation: "softmax" } }, // units: one per class folder
+        ],
+      }),
+    );
+    const out = join(root, "from-file");
+    const r = await cli("train", shapes, "--model", file, "--augment", "--image-size", "16", "--epochs", "1", "--seed", "3", "--out", out);
+    expect(r.code, r.err.join("\n")).toBe(0);
+    const text = r.out.join("\n");
+    expect(text).toMatch(/random_flip_\d+ \(RandomFlip\)\s+\(None, 16, 16, 3\)[\s\S]*random_rotation[\s\S]*random_zoom[\s\S]*rescaling[\s\S]*conv2d_\d+ \(Conv2D\)\s+\(None, 14, 14, 4\)[\s\S]*dense_\d+ \(Dense\)\s+\(None, 3\)/);
+    const saved = await loadModel(out, { compile: false });
+    expect(saved.layers.map((l) => l.className)).toEqual(["RandomFlip", "RandomRotation", "RandomZoom", "Rescaling", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]);
+    const [kernel, bias] = await Promise.all(saved.getWeights().slice(0, 2).map((w) => w.data()));
+    const std = Math.sqrt(kernel.reduce((a, v) => a + v * v, 0) / kernel.length);
+    expect(std).toBeGreaterThan(0.2); // He normal for 27 inputs: ~0.27, one short epoch later; not zeros
+    for (const b of bias) expect(b).toBeCloseTo(0.5, 1); // the Constant(0.5) the file names
+    saved.dispose();
+
+    const bad = (name: string, json: unknown): string => {
+      const path = join(root, name);
+      writeFileSync(path, typeof json === "string" ? json : JSON.stringify(json));
+      return path;
+    };
+    await failure(/cannot read the architecture file .*none\.json: no such file/, "train", shapes, "--model", join(root, "none.json"), "--out", out);
+    await failure(/cannot read the architecture file .*broken\.json/, "train", shapes, "--model", bad("broken.json", "{ layers: "), "--out", out);
+    await failure(/expected a Sequential architecture/, "train", shapes, "--model", bad("empty.json", { model: 1 }), "--out", out);
+    await failure(/layer 1 \(Conv2D\) declares input shape \[28,28,1\], but the images are \[16, 16, 3\]/, "train", shapes, "--image-size", "16", "--model",
+      bad("shape.json", { layers: [{ class_name: "Conv2D", config: { filters: 2, kernel_size: 3, batch_input_shape: [null, 28, 28, 1] } }, { class_name: "Flatten", config: {} }, { class_name: "Dense", config: { activation: "softmax" } }] }), "--out", out);
+    await failure(/the last layer must be Dense\(3, softmax\), one unit per class folder/, "train", shapes, "--image-size", "16", "--model",
+      bad("last.json", { layers: [{ class_name: "Flatten", config: {} }, { class_name: "Dense", config: { units: 5, activation: "softmax" } }] }), "--out", out);
+    await failure(/layer 1 \(LSTM\): gpu-cnn has no LSTM layer/, "train", shapes, "--image-size", "16", "--model", bad("lstm.json", { layers: [{ class_name: "LSTM", config: {} }] }), "--out", out);
+  });
+
   it("a colour image for a grayscale model: one clear line, unless --color-mode grayscale converts it", async () => {
     const gray = join(root, "gray-model");
     const r = await cli("train", shapes, "--image-size", "16", "--color-mode", "grayscale", "--epochs", "1", "--quiet", "--seed", "2", "--out", gray);

@@ -1,24 +1,26 @@
 // The digits-as-files workflow against training from arrays. scripts/write-mnist-images.ts
 // writes MNIST digits as mixed PNG/JPEG files of 28, 32 and 40 pixels; imageDatasetFromDirectory
-// reads them back at 28x28 grayscale and fitDataset trains the seed architecture on them. The
-// same digits, taken straight from the `mnist` package's arrays in the same split and order,
-// train the same model (same initial weights, same batches) with model.fit. The two validation
-// accuracies agree within one point: going through image files loses nothing that matters.
-// (Small: 120 digits per class, 3 epochs. examples/digits-from-files.ts runs it at full size.)
+// reads them back at 28x28 grayscale and fitDataset trains on them. The same digits, taken
+// straight from the `mnist` package's arrays in the same split and order, train the same model
+// (same initial weights, same batches) with model.fit. The two validation accuracies agree
+// within one point: going through image files loses nothing that matters.
+// Small enough for the suite: 4,000 digits, a one-convolution model, 3 epochs; across split
+// seeds 1-4 and 7 the gap was at most 0.6 points at 5,000 digits and 0.83 at 3,000. The seed
+// architecture on all 10,000 digits is examples/digits-from-files.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mnistBytes, writeMnistImages } from "../../scripts/write-mnist-images.js";
-import { seedModel } from "../../src/cli/architecture.js";
 import { fitDataset } from "../../src/fit-dataset.js";
-import { imageDatasetFromDirectory, oneHot, Tensor, type ImageDataset } from "../../src/index.node.js";
+import { Conv2D, Dense, Flatten, imageDatasetFromDirectory, MaxPooling2D, oneHot, Sequential, Tensor, type ImageDataset } from "../../src/index.node.js";
+import { Rescaling } from "../../src/layers/preprocessing.js";
 import { evaluateDetailed } from "../../src/metrics.js";
 import { useGpu } from "../helpers.js";
 
 useGpu();
 
-const PER_DIGIT = 120;
+const PER_DIGIT = 400;
 const EPOCHS = 3;
 const SPLIT_SEED = 7;
 const MODEL_SEED = 11;
@@ -38,15 +40,21 @@ function arraysOf(dataset: ImageDataset): { x: Tensor; y: Tensor; digits: number
   return { x: new Tensor([digits.length, 28, 28, 1], x), y: oneHot(digits, 10), digits };
 }
 
-function model() {
-  const m = seedModel({ inputShape: [28, 28, 1], classes: 10, seed: MODEL_SEED, augment: false });
+/** Pixels 0..255 in (as files give them), one convolution, softmax. */
+function model(): Sequential {
+  const m = new Sequential({ seed: MODEL_SEED });
+  m.add(new Rescaling(1 / 255, { inputShape: [28, 28, 1] }));
+  m.add(new Conv2D(8, [3, 3], { activation: "relu" }));
+  m.add(new MaxPooling2D({ poolSize: [2, 2] }));
+  m.add(new Flatten());
+  m.add(new Dense(10, { activation: "softmax" }));
   m.compile({ optimizer: "adam", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
   return m;
 }
 
 describe("digits as files", () => {
   it("train on image files reaches the accuracy of training on the arrays, within a point", async () => {
-    const written = writeMnistImages(join(root, "digits"), { limit: PER_DIGIT, seed: 1 });
+    const written = writeMnistImages(join(root, "digits"), { limit: PER_DIGIT, seed: 1, jpegFraction: 0.1 }); // jpeg-js encodes slowly
     expect(written).toHaveLength(10 * PER_DIGIT);
     const [train, validation] = await imageDatasetFromDirectory(join(root, "digits"), {
       imageSize: 28,
