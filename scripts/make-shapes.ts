@@ -68,11 +68,18 @@ function extent(kind: ShapeClass, r: number): number {
 }
 
 /** One image as RGBA bytes. */
+/** Rec. 601 luma of an RGB colour, 0..255. */
+const luma = (c: number[]): number => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+
 export function drawShape(kind: ShapeClass, size: number, random: Random, noise = 10): Uint8Array {
-  const background = [0, 1, 2].map(() => random.uniform(0, 255));
+  // Random hues, but light shapes on dark backgrounds: with any colour on any background a
+  // small CNN needs tens of thousands of images to tell the shapes apart; this way a thousand do.
+  let background: number[];
+  do background = [0, 1, 2].map(() => random.uniform(0, 255));
+  while (luma(background) > 85);
   let colour: number[];
   do colour = [0, 1, 2].map(() => random.uniform(0, 255));
-  while (Math.hypot(colour[0] - background[0], colour[1] - background[1], colour[2] - background[2]) < 120);
+  while (luma(colour) < 170 || Math.hypot(colour[0] - background[0], colour[1] - background[1], colour[2] - background[2]) < 120);
   const r = random.uniform(0.15, 0.3) * size;
   const reach = extent(kind, r);
   const cx = random.uniform(reach, size - reach);

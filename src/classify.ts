@@ -4,7 +4,10 @@
 // decoded, converted to the model's channels and resized to its input size exactly as
 // imageDatasetFromDirectory prepares training images, then the model's top-k classes come back
 // with their probabilities and the class names saved with the model.
-import { COLOR_MODE_CHANNELS, decodeImage, toColorMode, type ColorMode, type DecodedImage, type RawImage } from "./data/decode.js";
+// In Node the Node entry registers the dataset's own file reading, decoders and colour
+// conversion (useNodeImageFiles), so predictions see exactly the pixels training saw; a browser
+// fetches URLs and decodes with createImageBitmap. This module imports nothing Node-only.
+import type { ColorMode, DecodedImage, RawImage } from "./data/decode.js";
 import { cropToAspectRatio, INTERPOLATIONS, resizeImage, type FloatImage, type Interpolation } from "./data/resize.js";
 import { modelClassNames } from "./metrics.js";
 import type { Sequential } from "./model.js";
@@ -49,15 +52,36 @@ export interface PredictImageOptions {
   batchSize?: number;
 }
 
-/** Reads a file path (or URL) to bytes: set by the Node entry; the browser fetches. */
-let readImageFile: ((path: string) => Promise<Uint8Array>) | null = null;
+/** How images are read and decoded where there is a file system: what the datasets use. */
+export interface ImageDecoding {
+  readFile(path: string): Promise<Uint8Array>;
+  decode(bytes: Uint8Array, name: string): Promise<DecodedImage>;
+  toColorMode(image: DecodedImage, colorMode: ColorMode): RawImage;
+}
 
-/** The Node entry registers file reading here, so this module carries no Node import. */
-export function setImageFileReader(reader: (path: string) => Promise<Uint8Array>): void {
-  readImageFile = reader;
+let decoding: ImageDecoding | null = null;
+
+/** The Node entry registers the datasets' reading and decoding here (see classify.node.ts). */
+export function setImageDecoding(d: ImageDecoding): void {
+  decoding = d;
 }
 
 const COLOR_MODES: Record<number, ColorMode> = { 1: "grayscale", 3: "rgb", 4: "rgba" };
+const COLOR_MODE_CHANNELS: Record<string, number> = { grayscale: 1, rgb: 3, rgba: 4 };
+
+/** The browser's colour conversion (Node uses the datasets' own): drop alpha, or luma rounded as JPEG's Y. */
+function convertColorMode(image: DecodedImage, colorMode: ColorMode): RawImage {
+  const channels = COLOR_MODE_CHANNELS[colorMode];
+  if (channels === 4) return image;
+  const pixels = image.width * image.height;
+  const out = new Uint8Array(pixels * channels);
+  const d = image.data;
+  for (let p = 0; p < pixels; p++) {
+    if (channels === 3) out.set([d[p * 4], d[p * 4 + 1], d[p * 4 + 2]], p * 3);
+    else out[p] = Math.round(0.299 * d[p * 4] + 0.587 * d[p * 4 + 1] + 0.114 * d[p * 4 + 2]);
+  }
+  return { width: image.width, height: image.height, channels, data: out };
+}
 
 /** The model's per-image [height, width, channels], checked to be an image input. */
 export function modelImageShape(op: string, model: Sequential): { height: number; width: number; channels: number; colorMode: ColorMode } {
@@ -138,7 +162,8 @@ function drawPixels(source: Drawable, name: string): DecodedImage {
  * decoder in a page (where no file reader is registered and createImageBitmap exists).
  */
 async function decodeBytes(bytes: Uint8Array, name: string): Promise<DecodedImage> {
-  if (!readImageFile && typeof createImageBitmap === "function") {
+  if (decoding) return decoding.decode(bytes, name);
+  if (typeof createImageBitmap === "function") {
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
@@ -151,7 +176,7 @@ async function decodeBytes(bytes: Uint8Array, name: string): Promise<DecodedImag
       bitmap.close();
     }
   }
-  return decodeImage(bytes, name);
+  throw new Error(`gpu-cnn: cannot decode ${name}: no image decoder here; in Node import gpu-cnn's Node entry, in a browser createImageBitmap is needed`);
 }
 
 /** Any accepted input, decoded to RGBA. */
@@ -159,7 +184,7 @@ async function decodeInput(source: ImageInput, name: string): Promise<DecodedIma
   if (typeof source === "string") {
     let bytes: Uint8Array;
     try {
-      if (readImageFile) bytes = await readImageFile(source);
+      if (decoding) bytes = await decoding.readFile(source);
       else {
         const response = await fetch(source);
         if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
@@ -207,7 +232,8 @@ export async function imageForModel(model: Sequential, source: ImageInput, optio
         `pass a grayscale image, or convert it with colorMode "grayscale" (--color-mode grayscale)`,
     );
   }
-  let image: RawImage = toColorMode(decoded, options.colorMode ?? target.colorMode);
+  const colorMode = options.colorMode ?? target.colorMode;
+  let image: RawImage = decoding ? decoding.toColorMode(decoded, colorMode) : convertColorMode(decoded, colorMode);
   if (options.cropToAspectRatio) image = cropToAspectRatio(image, target.height, target.width);
   return resizeImage(image, target.height, target.width, interpolation);
 }

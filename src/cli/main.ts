@@ -158,7 +158,7 @@ async function train(args: Parsed, io: CliIO): Promise<number> {
   const [dir] = args.positionals;
   const out = o.out as string | undefined;
   if (!out) throw new UsageError("gpu-cnn train: --out <model-dir> is required: the folder the trained model is saved in");
-  if (o.freeze !== undefined && o.from === undefined && o.model === undefined) {
+  if (o.freeze !== undefined && o.from === undefined) {
     // freezing a fresh model's random layers is allowed but almost always a mistake
     io.err("gpu-cnn: note: --freeze without --from freezes randomly initialised layers");
   }
@@ -260,6 +260,8 @@ async function evaluate(args: Parsed, io: CliIO): Promise<number> {
   const model = await loadModel(modelDir, { compile: false });
   try {
     const shape = modelImageShape("evaluate", model);
+    const classes = model.outputShape?.[0] ?? 0;
+    if (o.top !== undefined && (o.top as number) > classes) throw new UsageError(`gpu-cnn evaluate: --top ${o.top} is more than the model's ${classes} classes`);
     const dataset = await imageDatasetFromDirectory(dir, {
       imageSize: [shape.height, shape.width],
       colorMode: shape.colorMode,
