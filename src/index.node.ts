@@ -6,10 +6,9 @@ import { useDawn } from "./node.js";
 
 useDawn();
 useNodeFiles(); // saveModel / loadModel take folder paths
-useNodeImageFiles(); // predictImage / classify take file paths
+useNodeImageFiles(); // predictImage / classify / loadImage take file paths
 
 export * from "./index.js";
-export { imageDatasetFromDirectory, loadImage, imagesToTensor, ImageDataset, IMAGE_EXTENSIONS } from "./data/dataset.js";
-export type { ImageDatasetOptions, ImagePreprocessOptions, ImageBatch, SkippedImage, LabelMode, Subset } from "./data/dataset.js";
-export { decodeImage, toColorMode, type DecodedImage, type RawImage, type ColorMode, type ImageFormat } from "./data/decode.js";
-export { predictImage, predictImages, classify, type ImageInput, type ClassProbability, type PredictImageOptions } from "./classify.js";
+export { imageDatasetFromDirectory, ImageDataset, IMAGE_EXTENSIONS } from "./data/dataset.js";
+export type { ImageDatasetOptions, ImageBatch, SkippedImage, LabelMode, Subset } from "./data/dataset.js";
+export { decodeImage, toColorMode, type DecodedImage, type ImageFormat } from "./data/decode.js";

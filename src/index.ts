@@ -25,6 +25,9 @@ export {
 } from "./initializers.js";
 export { oneHot } from "./onehot.js";
 export { resizeImage, cropToAspectRatio, type FloatImage, type Interpolation } from "./data/resize.js";
+export { loadImage, imagesToTensor, type ImagePreprocessOptions } from "./data/preprocess.js";
+export type { ImageInput } from "./data/image-input.js";
+export type { RawImage, ColorMode } from "./data/pixels.js";
 export { saveModel, modelToArtifacts } from "./io/save.js";
 export { loadModel } from "./io/load.js";
 export type { ModelArtifacts, ModelArtifactsLike, ModelJSON, ModelMetadata, SaveOptions, LoadOptions, SaveResult, SaveHandler, LoadHandler, WeightSpec, TrainingConfig } from "./io/types.js";
@@ -34,3 +37,4 @@ export type { Factor, FlipMode, RandomLayerArgs, FillArgs, ColorArgs } from "./l
 export { classificationMetrics, confusionMatrix, topKAccuracy, evaluateDetailed, formatMetrics, formatConfusionMatrix, formatClassificationReport } from "./metrics.js";
 export type { ClassificationMetrics, ClassMetrics, MetricsOptions, EvaluateDetailedOptions, BatchSource, LabelledBatch } from "./metrics.js";
 export { fitDataset, type FitDatasetArgs } from "./fit-dataset.js";
+export { predictImage, predictImages, classify, type ClassProbability, type PredictImageOptions } from "./classify.js";

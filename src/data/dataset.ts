@@ -5,27 +5,17 @@
 // decoded while the consumer works on the current one.
 import { Random, randomSeed } from "../random.js";
 import { Tensor } from "../tensor.js";
-import { COLOR_MODE_CHANNELS, decodeImage, toColorMode, type ColorMode } from "./decode.js";
+import { decodeImage, type ColorMode } from "./decode.js";
 import { joinPath, listDirectory, pathKind, readBytes } from "./files.node.js";
 import { numpyShuffle } from "./numpy-shuffle.js";
-import { cropToAspectRatio as cropToAspect, INTERPOLATIONS, resizeImage, type FloatImage, type Interpolation } from "./resize.js";
+import { preprocessImage, resolvePreprocess, type ImagePreprocessOptions, type Preprocess } from "./preprocess.js";
+import type { FloatImage, Interpolation } from "./resize.js";
 
 export type LabelMode = "categorical" | "int";
 export type Subset = "training" | "validation" | "both";
 
 /** Extensions listed as images. Keras also lists .bmp and .gif; gpu-cnn decodes PNG and JPEG only. */
 export const IMAGE_EXTENSIONS: readonly string[] = [".png", ".jpg", ".jpeg"];
-
-export interface ImagePreprocessOptions {
-  /** [height, width] (or one number for a square) that every image is resized to. Default [256, 256]. */
-  imageSize?: number | readonly [number, number];
-  /** Default "rgb". */
-  colorMode?: ColorMode;
-  /** Default "bilinear". */
-  interpolation?: Interpolation;
-  /** Crop the largest centred window of the target aspect ratio before resizing. Default false. */
-  cropToAspectRatio?: boolean;
-}
 
 export interface ImageDatasetOptions extends ImagePreprocessOptions {
   /** Default 32. */
@@ -71,71 +61,9 @@ const OPTION_NAMES = new Set([
   "cropToAspectRatio", "interpolation", "skipBadImages", "classNames", "cacheBytes", "warn",
 ]);
 
-/** Resolved preprocessing, shared by datasets and loadImage so inference matches training. */
-interface Preprocess {
-  height: number;
-  width: number;
-  colorMode: ColorMode;
-  channels: number;
-  interpolation: Interpolation;
-  cropToAspectRatio: boolean;
-}
-
-function resolvePreprocess(options: ImagePreprocessOptions): Preprocess {
-  const [height, width] = resolveImageSize(options.imageSize ?? [256, 256]);
-  const colorMode = options.colorMode ?? "rgb";
-  if (!Object.hasOwn(COLOR_MODE_CHANNELS, colorMode)) {
-    throw new Error(`gpu-cnn: colorMode must be "rgb", "grayscale" or "rgba", got ${JSON.stringify(colorMode)}`);
-  }
-  const channels = COLOR_MODE_CHANNELS[colorMode];
-  const interpolation = options.interpolation ?? "bilinear";
-  if (!INTERPOLATIONS.includes(interpolation)) {
-    throw new Error(`gpu-cnn: interpolation must be "bilinear", "nearest" or "area", got ${JSON.stringify(interpolation)}`);
-  }
-  return { height, width, colorMode, channels, interpolation, cropToAspectRatio: options.cropToAspectRatio ?? false };
-}
-
-function resolveImageSize(size: number | readonly [number, number]): [number, number] {
-  const pair = typeof size === "number" ? [size, size] : Array.isArray(size) ? size : [];
-  if (pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(
-      `gpu-cnn: imageSize must be a positive integer or [height, width] of positive integers, got ${JSON.stringify(size)}. Fix: e.g. imageSize: [64, 64].`,
-    );
-  }
-  return [pair[0], pair[1]];
-}
-
+/** A file decoded and prepared as loadImage prepares any image (preprocess.ts). */
 async function preprocess(bytes: Uint8Array, name: string, p: Preprocess): Promise<FloatImage> {
-  let image = toColorMode(await decodeImage(bytes, name), p.colorMode);
-  if (p.cropToAspectRatio) image = cropToAspect(image, p.height, p.width);
-  return resizeImage(image, p.height, p.width, p.interpolation);
-}
-
-/**
- * One image file (path) or encoded bytes, decoded and resized exactly as imageDatasetFromDirectory
- * prepares its images: [height, width, channels] floats 0..255.
- */
-export async function loadImage(source: string | Uint8Array, options: ImagePreprocessOptions = {}): Promise<FloatImage> {
-  const p = resolvePreprocess(options);
-  if (typeof source === "string") return preprocess(await readFile(source), source, p);
-  return preprocess(source, "image bytes", p);
-}
-
-/** Images of one size as a [n, height, width, channels] tensor. */
-export function imagesToTensor(images: readonly FloatImage[]): Tensor {
-  if (images.length === 0) throw new Error("gpu-cnn: imagesToTensor needs at least one image");
-  const { height, width, channels } = images[0];
-  const pixels = height * width * channels;
-  const x = new Float32Array(images.length * pixels);
-  images.forEach((image, i) => {
-    if (image.height !== height || image.width !== width || image.channels !== channels) {
-      throw new Error(
-        `gpu-cnn: imagesToTensor needs images of one size; image 0 is ${height}x${width}x${channels}, image ${i} is ${image.height}x${image.width}x${image.channels}`,
-      );
-    }
-    x.set(image.data, i * pixels);
-  });
-  return new Tensor([images.length, height, width, channels], x, "images");
+  return preprocessImage(await decodeImage(bytes, name), p);
 }
 
 async function readFile(path: string): Promise<Uint8Array> {

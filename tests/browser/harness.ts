@@ -85,13 +85,13 @@ export interface TestPage {
 }
 
 /**
- * Bundles `entry` (a page script that assigns its test functions to window.page), serves it on
- * localhost, and opens it once in headless Chromium: each test file starts one page, so the
- * device (and its kernel compiles) starts once per file.
+ * Bundles `entry` (a page script that assigns its test functions to window.page), serves it (and
+ * `files`, path -> content) on localhost, and opens it once in headless Chromium: each test file
+ * starts one page, so the device (and its kernel compiles) starts once per file.
  */
-export async function startPage(entry: string): Promise<TestPage> {
+export async function startPage(entry: string, files: Record<string, string | Uint8Array> = {}): Promise<TestPage> {
   const js = await bundle(entry);
-  const { url, server } = await serve({ "/": `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>`, "/page.js": js });
+  const { url, server } = await serve({ ...files, "/": `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>`, "/page.js": js });
   const browser = await launch();
   try {
     const page = await open(browser, url);

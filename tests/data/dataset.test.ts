@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { afterAll, describe, expect, it } from "vitest";
-import { imageDatasetFromDirectory, imagesToTensor, loadImage, type ImageBatch, type ImageDataset } from "../../src/data/dataset.js";
+import { imageDatasetFromDirectory, type ImageBatch, type ImageDataset } from "../../src/data/dataset.js";
+import { imagesToTensor, loadImage } from "../../src/index.node.js";
 import { encodePng } from "./png-writer.js";
 
 const root = mkdtempSync(join(tmpdir(), "gpu-cnn-dataset-"));
