@@ -6,10 +6,10 @@
 // Run: npx tsx scripts/make-shapes.ts --out data/shapes [--per-class 100] [--size 64] [--seed 1]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import jpeg from "jpeg-js";
 import pngjs from "pngjs";
 import { Random } from "../src/random.js";
+import { runAsScript, scriptArgs } from "./script-args.js";
 
 export const SHAPE_CLASSES = ["circle", "square", "triangle"] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
@@ -136,32 +136,20 @@ export function makeShapes(out: string, options: ShapesOptions = {}): string[] {
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const at = args.indexOf(flag);
-    return at >= 0 ? args[at + 1] : undefined;
-  };
-  if (args.includes("--help")) {
+  const args = scriptArgs();
+  if (args.help) {
     console.log("usage: make-shapes --out <dir> [--per-class 100] [--size 64] [--seed 1] [--noise 10] [--jpeg-fraction 0.25]");
     return;
   }
-  const out = resolve(value("--out") ?? "data/shapes");
-  const number = (flag: string): number | undefined => (value(flag) === undefined ? undefined : Number(value(flag)));
+  const out = resolve(args.string("--out") ?? "data/shapes");
   const files = makeShapes(out, {
-    perClass: number("--per-class"),
-    size: number("--size"),
-    seed: number("--seed"),
-    noise: number("--noise"),
-    jpegFraction: number("--jpeg-fraction"),
+    perClass: args.number("--per-class"),
+    size: args.number("--size"),
+    seed: args.number("--seed"),
+    noise: args.number("--noise"),
+    jpegFraction: args.number("--jpeg-fraction"),
   });
   console.log(`wrote ${files.length} images (${SHAPE_CLASSES.join(", ")}) to ${out}`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
-  }
-}
+runAsScript(import.meta.url, main);

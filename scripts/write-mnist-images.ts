@@ -7,11 +7,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import jpeg from "jpeg-js";
 import pngjs from "pngjs";
 import { resizeImage } from "../src/data/resize.js";
 import { Random } from "../src/random.js";
+import { runAsScript, scriptArgs } from "./script-args.js";
 
 export const MNIST_SIZE = 28;
 export const OUTPUT_SIZES = [28, 32, 40];
@@ -79,28 +79,14 @@ export function writeMnistImages(out: string, options: MnistImagesOptions = {}):
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const at = args.indexOf(flag);
-    return at >= 0 ? args[at + 1] : undefined;
-  };
-  if (args.includes("--help")) {
+  const args = scriptArgs();
+  if (args.help) {
     console.log("usage: write-mnist-images --out <dir> [--limit <per digit>] [--seed 1] [--jpeg-fraction 0.25]");
     return;
   }
-  const out = resolve(value("--out") ?? "data/mnist-images");
-  const limit = value("--limit") === undefined ? undefined : Number(value("--limit"));
-  const seed = value("--seed") === undefined ? undefined : Number(value("--seed"));
-  const jpegFraction = value("--jpeg-fraction") === undefined ? undefined : Number(value("--jpeg-fraction"));
-  const files = writeMnistImages(out, { limit, seed, jpegFraction });
+  const out = resolve(args.string("--out") ?? "data/mnist-images");
+  const files = writeMnistImages(out, { limit: args.number("--limit"), seed: args.number("--seed"), jpegFraction: args.number("--jpeg-fraction") });
   console.log(`wrote ${files.length} digit images to ${out}`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
-  }
-}
+runAsScript(import.meta.url, main);

@@ -36,7 +36,7 @@ export class Callback {
 export interface EarlyStoppingArgs {
   /** The log to watch: "val_loss" (default), "loss", "accuracy", "val_accuracy". */
   monitor?: string;
-  /** Smallest change that counts as an improvement. */
+  /** An improvement must beat the best value by more than this (its sign is ignored). Default 0. */
   minDelta?: number;
   /** Epochs without improvement before stopping. */
   patience?: number;
@@ -81,9 +81,13 @@ export class EarlyStopping extends Callback {
     this.sign = max ? -1 : 1; // values compared as sign * value, lower is better
   }
 
+  /**
+   * Keras' _is_improvement: better than `reference` by more than minDelta (min mode: current <
+   * reference - minDelta; max mode: current > reference + minDelta), so a change smaller than
+   * minDelta, either way, is not an improvement.
+   */
   private improves(current: number, reference: number): boolean {
-    // min: current - minDelta < reference; max: current + minDelta > reference (as Keras)
-    return this.sign * current - this.minDelta < this.sign * reference;
+    return this.sign * current + this.minDelta < this.sign * reference;
   }
 
   override onTrainBegin(): void {

@@ -107,6 +107,9 @@ export class VarianceScaling extends Seeded {
   ) {
     super(seed);
   }
+  override getConfig(): Record<string, unknown> {
+    return { scale: this.scale, mode: this.mode, distribution: this.distribution, seed: this.seed ?? null };
+  }
   protected draw(shape: Shape, random: Random): Float32Array {
     const { fanIn, fanOut } = fans(shape);
     const n = this.mode === "fanIn" ? fanIn : this.mode === "fanOut" ? fanOut : (fanIn + fanOut) / 2;
@@ -122,25 +125,32 @@ export class VarianceScaling extends Seeded {
   }
 }
 
-export class GlorotUniform extends VarianceScaling {
+/** Glorot and He: VarianceScaling with fixed parameters, so (as in Keras) their config is the seed only. */
+abstract class FixedScaling extends VarianceScaling {
+  override getConfig(): Record<string, unknown> {
+    return { seed: this.seed ?? null };
+  }
+}
+
+export class GlorotUniform extends FixedScaling {
   override readonly className = "GlorotUniform";
   constructor(seed?: number) {
     super(1, "fanAvg", "uniform", seed);
   }
 }
-export class GlorotNormal extends VarianceScaling {
+export class GlorotNormal extends FixedScaling {
   override readonly className = "GlorotNormal";
   constructor(seed?: number) {
     super(1, "fanAvg", "truncatedNormal", seed);
   }
 }
-export class HeUniform extends VarianceScaling {
+export class HeUniform extends FixedScaling {
   override readonly className = "HeUniform";
   constructor(seed?: number) {
     super(2, "fanIn", "uniform", seed);
   }
 }
-export class HeNormal extends VarianceScaling {
+export class HeNormal extends FixedScaling {
   override readonly className = "HeNormal";
   constructor(seed?: number) {
     super(2, "fanIn", "truncatedNormal", seed);
@@ -181,21 +191,36 @@ export function getInitializer(init: string | Initializer): Initializer {
   return make();
 }
 
-/** The inverse of an initializer's { className, config } (loading a saved model). */
-export function deserializeInitializer(spec: { className: string; config?: Record<string, unknown> }): Initializer {
-  const c = (spec.config ?? {}) as Record<string, number | null | undefined>;
-  const seed = c.seed ?? undefined;
+/** An initializer as saved: Keras' class name and its config, in tfjs' camelCase. */
+export interface InitializerSpec {
+  className: string;
+  config?: Record<string, unknown>;
+}
+
+export function serializeInitializer(init: Initializer | string): { className: string; config: Record<string, unknown> } {
+  const i = getInitializer(init);
+  return { className: i.className, config: i.getConfig() };
+}
+
+/**
+ * gpu-cnn's initializer for a saved `{ className, config }` (camelCase, as tfjs reads
+ * model.json), or null when gpu-cnn has none that draws the same values.
+ */
+export function findInitializer(spec: InitializerSpec): Initializer | null {
+  const config = spec.config ?? {};
+  const num = (key: string): number | undefined => (typeof config[key] === "number" ? (config[key] as number) : undefined);
+  const seed = num("seed");
   switch (spec.className) {
     case "Zeros":
       return new Zeros();
     case "Ones":
       return new Ones();
     case "Constant":
-      return new Constant(c.value ?? 0);
+      return new Constant(num("value") ?? 0);
     case "RandomUniform":
-      return new RandomUniform(c.minval ?? undefined, c.maxval ?? undefined, seed);
+      return new RandomUniform(num("minval"), num("maxval"), seed);
     case "RandomNormal":
-      return new RandomNormal(c.mean ?? undefined, c.stddev ?? undefined, seed);
+      return new RandomNormal(num("mean"), num("stddev"), seed);
     case "GlorotUniform":
       return new GlorotUniform(seed);
     case "GlorotNormal":
@@ -204,6 +229,22 @@ export function deserializeInitializer(spec: { className: string; config?: Recor
       return new HeUniform(seed);
     case "HeNormal":
       return new HeNormal(seed);
+    case "VarianceScaling": {
+      const mode = config.mode ?? "fanIn";
+      if (mode !== "fanIn" && mode !== "fanOut" && mode !== "fanAvg") return null;
+      // tfjs' "normal" is a truncated normal, as Keras' "truncated_normal"
+      const distribution = config.distribution ?? "truncatedNormal";
+      const dist = distribution === "uniform" ? "uniform" : distribution === "normal" || distribution === "truncatedNormal" ? "truncatedNormal" : null;
+      return dist ? new VarianceScaling(num("scale") ?? 1, mode, dist, seed) : null;
+    }
+    default:
+      return null;
   }
-  throw new Error(`gpu-cnn: unknown initializer class "${spec.className}"`);
+}
+
+/** The inverse of serializeInitializer (a layer's fromConfig); throws for an initializer gpu-cnn lacks. */
+export function deserializeInitializer(spec: InitializerSpec): Initializer {
+  const init = findInitializer(spec);
+  if (!init) throw new Error(`gpu-cnn: unknown initializer class "${spec.className}"`);
+  return init;
 }

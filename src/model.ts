@@ -2,11 +2,14 @@
 // fit / evaluate / predict / trainOnBatch. These own every tensor they make: each step runs in
 // tidy(), weights and optimizer state are kept. A training step is recorded without waiting on
 // the GPU and ends with one small asynchronous read of [loss, accuracy, status]; that read is
-// awaited only after the next step has been submitted, so the GPU always has work queued.
+// awaited only after the next step has been submitted, so the GPU always has work queued. fit
+// takes arrays or a dataset (Keras' model.fit(ds)); both go through the same queued-step loop.
 import { backward, noGrad } from "./autograd.js";
 import { Callback, type CallbackHooks, type Logs } from "./callbacks.js";
 import { gpu, initGpu } from "./device.js";
+import { checkDatasetClasses, datasetBatches } from "./fit-dataset.js";
 import { batchShapeString, LayerShapeError, type Layer } from "./layers/layer.js";
+import { isBatchSource, type BatchSource } from "./metrics.js";
 import { accuracy } from "./ops/accuracy.js";
 import { guard } from "./ops/guard.js";
 import { categoricalCrossentropyFromProbs, softmaxCrossEntropy } from "./ops/softmaxCrossEntropy.js";
@@ -38,12 +41,19 @@ export interface CompileArgs {
 
 export interface FitArgs {
   epochs?: number;
+  /** Samples per step, for x, y (default 32); a dataset brings its own batches. */
   batchSize?: number;
-  /** [x, y] evaluated at the end of each epoch (val_loss, val_accuracy). */
-  validationData?: [Tensor, Tensor];
-  /** Holds out this LAST fraction of the samples (taken before shuffling, as Keras). */
+  /**
+   * Evaluated at the end of each epoch (val_loss, val_accuracy): [x, y] tensors, or a dataset
+   * (its batches in their stored order).
+   */
+  validationData?: [Tensor, Tensor] | BatchSource;
+  /** Holds out this LAST fraction of the samples (taken before shuffling, as Keras); x, y only. */
   validationSplit?: number;
-  /** Shuffle the training samples every epoch (seeded by the model's seed). Default true. */
+  /**
+   * Shuffle the training samples every epoch (seeded by the model's seed). Default true; for a
+   * dataset, the dataset's own setting.
+   */
   shuffle?: boolean;
   /** 0 silent; 1 progress bar (default in a terminal); 2 one line per epoch. */
   verbose?: number;
@@ -95,6 +105,28 @@ interface Samples {
   x: Float32Array;
   y: Float32Array;
   count: number;
+}
+
+/**
+ * One batch for a training or evaluation step. tensors() is called inside the step's tidy(), so
+ * tensors it makes are freed with the step; dispose() frees those it hands over (a dataset's).
+ */
+export interface StepBatch {
+  size: number;
+  tensors(): [Tensor, Tensor];
+  dispose?(): void;
+}
+
+/** What fit's loop trains on: arrays or a dataset. */
+interface TrainPlan {
+  /** Steps per epoch; 0 when not known before the first epoch (a dataset without numBatches). */
+  steps: number;
+  samples: number;
+  batchSize: number;
+  /** One epoch's batches, in training order. */
+  epoch(): Iterable<StepBatch> | AsyncIterable<StepBatch>;
+  /** The validation loss and accuracy, or null without validation data. */
+  validate: (() => Promise<{ loss: number; accuracy: number }>) | null;
 }
 
 /** One step's [loss, accuracy, status] on its way back from the GPU. */
@@ -331,7 +363,20 @@ export class Sequential {
     const yRow = samples.y.length / samples.count;
     const xb = new Tensor([rows.length, ...this.inputShape!], gatherRows(samples.x, xRow, rows), "x batch");
     const yb = new Tensor([rows.length, yRow], gatherRows(samples.y, yRow, rows), "y batch");
-    // upload now, before the step opens the command encoder: a direct queue write, no staging copy
+    return [xb, yb];
+  }
+
+  /** Batches of `batchSize` rows of `samples`, in `order` (default: stored order). */
+  private *sampleBatches(samples: Samples, batchSize: number, order?: number[]): Generator<StepBatch> {
+    for (let start = 0; start < samples.count; start += batchSize) {
+      const rows = order ? order.slice(start, start + batchSize) : range(Math.min(batchSize, samples.count - start)).map((i) => start + i);
+      yield { size: rows.length, tensors: () => this.batchTensors(samples, rows) };
+    }
+  }
+
+  /** A step's x and y, uploaded before the step opens the command encoder: a direct queue write, no staging copy. */
+  private static stepTensors(batch: StepBatch): [Tensor, Tensor] {
+    const [xb, yb] = batch.tensors();
     void xb.buffer;
     void yb.buffer;
     return [xb, yb];
@@ -378,37 +423,47 @@ export class Sequential {
     return read;
   }
 
-  private batches(count: number, batchSize: number): number {
-    return Math.ceil(count / batchSize);
-  }
-
   /**
-   * Trains for `epochs` epochs on one-hot labels y. Returns a History with loss (and accuracy,
-   * val_loss, val_accuracy) per epoch. Throws if the loss stops being finite, naming the epoch
-   * and batch; the weights are then those from before that batch.
+   * Trains for `epochs` epochs, on x with one-hot labels y, or on a dataset of labelled batches
+   * (Keras' model.fit(dataset): e.g. imageDatasetFromDirectory's, labels one-hot or class
+   * indices). Returns a History with loss (and accuracy, val_loss, val_accuracy) per epoch.
+   * Throws if the loss stops being finite, naming the epoch and batch; the weights are then
+   * those from before that batch.
    */
-  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+  async fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
+  async fit(dataset: BatchSource, args?: FitArgs): Promise<History>;
+  async fit(data: Tensor | BatchSource, yOrArgs?: Tensor | FitArgs, maybeArgs?: FitArgs): Promise<History> {
     const compiled = this.requireCompiled("fit");
+    const fromDataset = isBatchSource(data);
+    if (fromDataset && yOrArgs instanceof Tensor) throw new Error("gpu-cnn: fit(): a dataset brings its own labels; call fit(dataset, args) without y");
+    const args = (fromDataset ? (yOrArgs as FitArgs | undefined) : maybeArgs) ?? {};
     const epochs = args.epochs ?? 1;
-    const batchSize = args.batchSize ?? 32;
     const initialEpoch = args.initialEpoch ?? 0;
-    checkPositiveInt("fit(): batchSize", batchSize);
+    if (!fromDataset) checkPositiveInt("fit(): batchSize", args.batchSize ?? 32);
     checkPositiveInt("fit(): epochs", epochs);
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`gpu-cnn: fit(): initialEpoch must be an integer >= 0, got ${initialEpoch}`);
+    const validation = args.validationData;
+    if (validation !== undefined && !isBatchSource(validation) && !(Array.isArray(validation) && validation.length === 2)) {
+      throw new Error("gpu-cnn: fit(): validationData must be [x, y] tensors or a dataset");
+    }
+    const plan = fromDataset ? await this.datasetPlan(data, args) : await this.arrayPlan(data, yOrArgs as Tensor, args);
+    return this.trainEpochs(compiled, plan, args, epochs, initialEpoch);
+  }
+
+  /** fit(x, y): the samples read once to the CPU, split, and cut into (shuffled) batches each epoch. */
+  private async arrayPlan(x: Tensor, y: Tensor, args: FitArgs): Promise<TrainPlan> {
+    const batchSize = args.batchSize ?? 32;
     const split = args.validationSplit ?? 0;
     if (!(split >= 0 && split < 1)) throw new Error(`gpu-cnn: fit(): validationSplit must be in [0, 1), got ${split}`);
     const total = this.checkShapes("fit", x, y);
-    if (args.validationData) {
-      const [vx, vy] = args.validationData;
-      this.checkShapes("fit() validationData", vx, vy);
-    }
+    const validationData = args.validationData;
+    this.checkValidationData(validationData);
     await initGpu();
     const all = await this.readSamples("fit", x, y);
     let train = all;
-    let validation: Samples | null = null;
-    if (args.validationData) {
-      const [vx, vy] = args.validationData;
-      validation = await this.readSamples("fit() validationData", vx, vy);
+    let validate: TrainPlan["validate"] = null;
+    if (validationData) {
+      validate = await this.validation(validationData, batchSize);
     } else if (split > 0) {
       // Keras: the last fraction, before any shuffling
       const trainCount = Math.floor(total * (1 - split));
@@ -418,11 +473,61 @@ export class Sequential {
       const xRow = all.x.length / total;
       const yRow = all.y.length / total;
       train = { x: all.x.subarray(0, trainCount * xRow), y: all.y.subarray(0, trainCount * yRow), count: trainCount };
-      validation = { x: all.x.subarray(trainCount * xRow), y: all.y.subarray(trainCount * yRow), count: total - trainCount };
+      const held = { x: all.x.subarray(trainCount * xRow), y: all.y.subarray(trainCount * yRow), count: total - trainCount };
+      validate = () => this.evaluateBatches(this.sampleBatches(held, batchSize));
     }
+    const shuffle = args.shuffle ?? true;
+    return {
+      steps: Math.ceil(train.count / batchSize),
+      samples: train.count,
+      batchSize,
+      epoch: () => {
+        const order = range(train.count);
+        if (shuffle) this.dataRandom.shuffle(order);
+        return this.sampleBatches(train, batchSize, order);
+      },
+      validate,
+    };
+  }
 
-    const steps = this.batches(train.count, batchSize);
-    const history = new History({ epochs, steps, samples: train.count, batchSize });
+  /** fit(dataset): the dataset's batches as they come (it prepares the next while a step runs). */
+  private async datasetPlan(dataset: BatchSource, args: FitArgs): Promise<TrainPlan> {
+    if (args.batchSize !== undefined) throw new Error("gpu-cnn: fit(): batchSize does not apply to a dataset, which has its own batches (set batchSize when making the dataset)");
+    if (args.validationSplit !== undefined) {
+      throw new Error("gpu-cnn: fit(): validationSplit does not apply to a dataset; pass a validation dataset as validationData (e.g. imageDatasetFromDirectory with validationSplit and subset)");
+    }
+    checkDatasetClasses("fit", this, dataset, "the dataset");
+    this.checkValidationData(args.validationData);
+    await initGpu();
+    const options = args.shuffle === undefined ? {} : { shuffle: args.shuffle };
+    return {
+      steps: dataset.numBatches ?? 0,
+      samples: dataset.size ?? 0,
+      batchSize: dataset.batchSize ?? 0,
+      epoch: () => datasetBatches("fit", this, dataset, "the dataset", options),
+      // [x, y] validation is evaluated in batches of 32, as evaluate() does by default
+      validate: args.validationData ? await this.validation(args.validationData, 32) : null,
+    };
+  }
+
+  private checkValidationData(data: FitArgs["validationData"]): void {
+    if (isBatchSource(data)) checkDatasetClasses("fit", this, data, "validationData");
+    else if (data) this.checkShapes("fit() validationData", data[0], data[1]);
+  }
+
+  /** Evaluates validation data: [x, y] (read to the CPU now) or a dataset (its stored order). */
+  private async validation(data: [Tensor, Tensor] | BatchSource, batchSize: number): Promise<NonNullable<TrainPlan["validate"]>> {
+    if (isBatchSource(data)) {
+      return () => this.evaluateBatches(datasetBatches("fit", this, data, "validationData", { shuffle: false }), "fit(): validationData");
+    }
+    const samples = await this.readSamples("fit() validationData", data[0], data[1]);
+    return () => this.evaluateBatches(this.sampleBatches(samples, batchSize));
+  }
+
+  /** fit's loop: each step is recorded, then the previous step's values are awaited, so one step is always queued. */
+  private async trainEpochs(compiled: Compiled, plan: TrainPlan, args: FitArgs, epochs: number, initialEpoch: number): Promise<History> {
+    let steps = plan.steps;
+    const history = new History({ epochs, steps, samples: plan.samples, batchSize: plan.batchSize });
     const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
     for (const cb of callbacks) if (cb instanceof Callback) cb.setModel(this);
     const call = async (hook: keyof CallbackHooks, ...params: unknown[]): Promise<void> => {
@@ -432,7 +537,7 @@ export class Sequential {
       }
     };
     const wantsBatchBegin = callbacks.some((cb) => cb.onBatchBegin);
-    const progress = new ProgressBar(args.verbose ?? defaultVerbose(), epochs, steps);
+    const verbose = args.verbose ?? defaultVerbose();
     const accKey = compiled.accuracyKey;
     const status = keep(new Tensor([1], new Float32Array(1), "status"));
     this.stopTraining = false;
@@ -440,9 +545,9 @@ export class Sequential {
       await call("onTrainBegin", {});
       for (let epoch = initialEpoch; epoch < epochs; epoch++) {
         await call("onEpochBegin", epoch, {});
+        // made per epoch: a dataset's step count is known after its first epoch
+        const progress = new ProgressBar(verbose, epochs, steps);
         progress.epochBegin(epoch);
-        const order = range(train.count);
-        if (args.shuffle ?? true) this.dataRandom.shuffle(order);
         let lossSum = 0;
         let accSum = 0;
         let seen = 0;
@@ -452,7 +557,7 @@ export class Sequential {
           if (failed !== 0) {
             compiled.optimizer.iterations = step.iterationsBefore; // the skipped updates did not happen
             await Promise.allSettled(pending.map((p) => p.values));
-            throw new NonFiniteLossError(epoch, step.batch, steps, epochs, loss);
+            throw new NonFiniteLossError(epoch, step.batch, Math.max(steps, step.batch + 1), epochs, loss);
           }
           lossSum += loss * step.size;
           accSum += acc * step.size;
@@ -464,25 +569,32 @@ export class Sequential {
           if (accKey) batchLogs[accKey] = acc;
           await call("onBatchEnd", step.batch, batchLogs);
         };
-        for (let batch = 0; batch < steps; batch++) {
-          if (wantsBatchBegin) await call("onBatchBegin", batch, { batch });
-          const rows = order.slice(batch * batchSize, (batch + 1) * batchSize);
-          const iterationsBefore = compiled.optimizer.iterations;
-          const values = tidy(() => {
-            const [xb, yb] = this.batchTensors(train, rows);
-            return this.trainStep(xb, yb, status);
-          });
-          pending.push({ batch, size: rows.length, values: Sequential.readBack(values), iterationsBefore });
+        let batch = 0;
+        for await (const b of plan.epoch()) {
+          try {
+            if (wantsBatchBegin) await call("onBatchBegin", batch, { batch });
+            const iterationsBefore = compiled.optimizer.iterations;
+            const values = tidy(() => {
+              const [xb, yb] = Sequential.stepTensors(b);
+              return this.trainStep(xb, yb, status);
+            });
+            pending.push({ batch, size: b.size, values: Sequential.readBack(values), iterationsBefore });
+          } finally {
+            b.dispose?.();
+          }
+          batch++;
           // keep one step queued on the GPU while the previous one's values come back
           if (pending.length > 1) await finish(pending.shift()!);
           // a callback may stop training mid-epoch (the step already queued still runs)
           if (this.stopTraining) break;
         }
         while (pending.length) await finish(pending.shift()!);
+        if (seen === 0) throw new Error("gpu-cnn: fit(): the dataset yielded no batches");
+        if (!this.stopTraining) steps = batch; // a dataset's real count (skipped bad images can shorten an epoch)
         const logs: Logs = { loss: lossSum / seen };
         if (accKey) logs[accKey] = accSum / seen;
-        if (validation) {
-          const v = await this.evaluateSamples(validation, batchSize);
+        if (plan.validate) {
+          const v = await plan.validate();
           logs.val_loss = v.loss;
           if (accKey) logs[`val_${accKey}`] = v.accuracy;
         }
@@ -498,26 +610,33 @@ export class Sequential {
     return history;
   }
 
-  private async evaluateSamples(samples: Samples, batchSize: number): Promise<{ loss: number; accuracy: number }> {
+  /** Keras' loss and accuracy over batches (means weighted by batch size), one step queued ahead. */
+  private async evaluateBatches(batches: Iterable<StepBatch> | AsyncIterable<StepBatch>, what = "evaluate(): the data"): Promise<{ loss: number; accuracy: number }> {
     let lossSum = 0;
     let accSum = 0;
+    let seen = 0;
     const pending: { size: number; values: Promise<Float32Array> }[] = [];
     const finish = async (step: (typeof pending)[number]): Promise<void> => {
       const [loss, acc] = await step.values;
       lossSum += loss * step.size;
       accSum += acc * step.size;
+      seen += step.size;
     };
-    for (let start = 0; start < samples.count; start += batchSize) {
-      const rows = range(Math.min(batchSize, samples.count - start)).map((i) => start + i);
-      const values = tidy(() => {
-        const [xb, yb] = this.batchTensors(samples, rows);
-        return this.evaluateStep(xb, yb);
-      });
-      pending.push({ size: rows.length, values: Sequential.readBack(values) });
+    for await (const b of batches) {
+      try {
+        const values = tidy(() => {
+          const [xb, yb] = Sequential.stepTensors(b);
+          return this.evaluateStep(xb, yb);
+        });
+        pending.push({ size: b.size, values: Sequential.readBack(values) });
+      } finally {
+        b.dispose?.();
+      }
       if (pending.length > 1) await finish(pending.shift()!);
     }
     while (pending.length) await finish(pending.shift()!);
-    return { loss: lossSum / samples.count, accuracy: accSum / samples.count };
+    if (seen === 0) throw new Error(`gpu-cnn: ${what} yielded no samples`);
+    return { loss: lossSum / seen, accuracy: accSum / seen };
   }
 
   /**
@@ -530,7 +649,7 @@ export class Sequential {
     checkPositiveInt("evaluate(): batchSize", batchSize);
     this.checkShapes("evaluate", x, y);
     await initGpu();
-    const result = await this.evaluateSamples(await this.readSamples("evaluate", x, y), batchSize);
+    const result = await this.evaluateBatches(this.sampleBatches(await this.readSamples("evaluate", x, y), batchSize));
     const logs: Logs = { loss: result.loss };
     if (compiled.accuracyKey) logs[compiled.accuracyKey] = result.accuracy;
     return logs;

@@ -6,9 +6,7 @@ import { deserializeLayer } from "../io/keras.js";
 import { RandomFlip, RandomRotation, RandomZoom } from "../layers/augmentation.js";
 import { Conv2D, Dense, Flatten, MaxPooling2D, type Layer } from "../layers/index.js";
 import { Rescaling } from "../layers/preprocessing.js";
-import type { Initializer } from "../initializers.js";
 import { Sequential } from "../model.js";
-import { Random } from "../random.js";
 
 export interface ArchitectureArgs {
   /** [height, width, channels] of the images. */
@@ -57,20 +55,6 @@ function layerEntries(json: unknown, file: string): unknown[] {
   throw new Error(`gpu-cnn: ${file}: expected a Sequential architecture: { "layers": [{ "class_name": "Conv2D", "config": {...} }, ...] } or a model.json`);
 }
 
-/**
- * The model.json reader builds layers to be loaded: an initializer named in the file returns
- * zeros on its first draw (the saved weights replace them). A new model must draw real initial
- * weights, so that first draw is spent here, on an empty shape, before the layer is built.
- */
-function freshInitializers(layer: Layer): void {
-  const random = new Random(0);
-  for (const value of Object.values(layer)) {
-    if (value && typeof value === "object" && typeof (value as Initializer).generate === "function" && typeof (value as Initializer).getConfig === "function") {
-      (value as Initializer).generate([0], random);
-    }
-  }
-}
-
 const INPUT_KEYS = ["batch_input_shape", "batchInputShape", "input_shape", "inputShape", "batch_shape", "batchShape"];
 
 /**
@@ -113,12 +97,12 @@ export async function modelFromFile(file: string, args: ArchitectureArgs): Promi
       }
       let built;
       try {
-        built = deserializeLayer(entry, inputShape);
+        // fresh: a new model draws its first weights from the initializers the file names
+        built = deserializeLayer(entry, inputShape, { fresh: true });
       } catch (e) {
         throw new Error(`gpu-cnn: ${file}: layer ${i + 1} (${String(entry.class_name)}): ${String((e as Error).message).replace(/^gpu-cnn: /, "")}`);
       }
       if ("inputShape" in built) continue; // an InputLayer: the images' shape applies anyway
-      freshInitializers(built.layer);
       inputShape = undefined;
       try {
         model.add(built.layer);

@@ -11,7 +11,6 @@ import { useNodeImageFiles } from "../classify.node.js";
 import { IMAGE_EXTENSIONS, imageDatasetFromDirectory, type ImageDataset } from "../data/dataset.js";
 import type { ColorMode } from "../data/decode.js";
 import { disposeGpu } from "../device.js";
-import { fitDataset } from "../fit-dataset.js";
 import { loadModel } from "../index.node.js";
 import { saveModel } from "../io/save.js";
 import { evaluateDetailed, formatMetrics, modelClassNames, type ClassificationMetrics } from "../metrics.js";
@@ -239,7 +238,7 @@ async function train(args: Parsed, io: CliIO): Promise<number> {
     if (!o.quiet) printSummary(model, io);
 
     const verbose = o.quiet ? 0 : process.stdout.isTTY ? 1 : 2;
-    await fitDataset(model, trainSet, { epochs, validationData: validationSet ?? undefined, verbose });
+    await model.fit(trainSet, { epochs, validationData: validationSet ?? undefined, verbose });
     await saveModel(model, out);
     if (validationSet) {
       const metrics = await evaluateDetailed(model, validationSet, undefined, { topK: o.top as number | undefined });

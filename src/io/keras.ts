@@ -2,12 +2,11 @@
 // (getConfig()); model.json holds Python Keras' snake_case, keys AND string values
 // ("channelsLast" <-> "channels_last"), with layer and class names left alone. The conversion
 // follows tfjs-layers' own (convertTsToPythonic / convertPythonicToTs), so both read each other.
-import { Normalization, Rescaling, Resizing } from "../layers/preprocessing.js";
-import { RandomBrightness, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from "../layers/augmentation.js";
-import { Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Ones, RandomNormal, RandomUniform, VarianceScaling, Zeros, getInitializer, type Initializer } from "../initializers.js";
+import { findInitializer, getInitializer, type Initializer } from "../initializers.js";
 import { Conv2D } from "../layers/conv2d.js";
 import { Dense } from "../layers/dense.js";
 import { Flatten } from "../layers/flatten.js";
+import { layerClasses } from "../layers/index.js";
 import type { Layer } from "../layers/layer.js";
 import { MaxPooling2D } from "../layers/maxpool2d.js";
 import type { Random } from "../random.js";
@@ -128,9 +127,9 @@ function declaredInputShape(config: Config): number[] | undefined {
 }
 
 /**
- * An initialiser read from model.json. Its first draw is zeros, because the weights it makes
- * are overwritten by the file's values at once (no random draws for a model being loaded);
- * later draws use the initialiser the file names. It writes back the file's own config.
+ * An initialiser read from model.json for a model being loaded. Its first draw is zeros, because
+ * the weights it makes are overwritten by the file's values at once (no random draws); later
+ * draws use the initialiser the file names. It writes back the file's own config.
  */
 class LoadedInitializer implements Initializer {
   private loading = true;
@@ -152,57 +151,36 @@ class LoadedInitializer implements Initializer {
   }
 }
 
-function num(config: Config, key: string): number | undefined {
-  const v = config[key];
-  return typeof v === "number" ? v : undefined;
+/** How deserializeLayer builds layers. */
+export interface DeserializeOptions {
+  /**
+   * A new model (an architecture file): the initializers the config names draw the first
+   * weights, and one gpu-cnn lacks is an error. Default false: the layer is being loaded, its
+   * weights are about to be overwritten, so the first draw is skipped (zeros).
+   */
+  fresh?: boolean;
 }
 
-/** gpu-cnn's initialiser for a (camelCase) `{ className, config }`, or null when it has none. */
-function makeInitializer(className: string, config: Config): Initializer | null {
-  const seed = num(config, "seed");
-  switch (className) {
-    case "Zeros":
-      return new Zeros();
-    case "Ones":
-      return new Ones();
-    case "Constant":
-      return new Constant(num(config, "value") ?? 0);
-    case "RandomUniform":
-      return new RandomUniform(num(config, "minval"), num(config, "maxval"), seed);
-    case "RandomNormal":
-      return new RandomNormal(num(config, "mean"), num(config, "stddev"), seed);
-    case "GlorotUniform":
-      return new GlorotUniform(seed);
-    case "GlorotNormal":
-      return new GlorotNormal(seed);
-    case "HeUniform":
-      return new HeUniform(seed);
-    case "HeNormal":
-      return new HeNormal(seed);
-    case "VarianceScaling": {
-      const mode = config.mode ?? "fanIn";
-      const distribution = config.distribution ?? "truncatedNormal";
-      if (mode !== "fanIn" && mode !== "fanOut" && mode !== "fanAvg") return null;
-      // tfjs' "normal" is a truncated normal, as Keras' "truncated_normal"
-      const dist = distribution === "uniform" ? "uniform" : distribution === "normal" || distribution === "truncatedNormal" ? "truncatedNormal" : null;
-      return dist ? new VarianceScaling(num(config, "scale") ?? 1, mode, dist, seed) : null;
-    }
-    default:
-      return null;
-  }
-}
-
-function readInitializer(config: Config, key: string): Initializer | undefined {
+function readInitializer(config: Config, key: string, fresh: boolean): Initializer | undefined {
   const v = config[key];
   if (v === undefined || v === null) return undefined;
+  let className: string;
+  let initConfig: Config;
+  let init: Initializer | null;
   if (typeof v === "string") {
-    // old Keras files name the initializer only
-    const init = getInitializer(v);
-    return new LoadedInitializer(init.className, init.getConfig(), init);
+    // old Keras files, and architecture files, name the initializer only
+    init = getInitializer(v);
+    className = init.className;
+    initConfig = init.getConfig();
+  } else {
+    if (!isObject(v) || typeof v.className !== "string") return fail(`${toSnakeCase(key)} must be an initializer { class_name, config }, got ${JSON.stringify(v)}`);
+    className = v.className;
+    initConfig = isObject(v.config) ? v.config : {};
+    init = findInitializer({ className, config: initConfig });
   }
-  if (!isObject(v) || typeof v.className !== "string") return fail(`${toSnakeCase(key)} must be an initializer { class_name, config }, got ${JSON.stringify(v)}`);
-  const initConfig = isObject(v.config) ? v.config : {};
-  return new LoadedInitializer(v.className, initConfig, makeInitializer(v.className, initConfig));
+  if (!fresh) return new LoadedInitializer(className, initConfig, init);
+  if (!init) fail(`${toSnakeCase(key)} ${JSON.stringify(toPythonic(v))} is not supported by gpu-cnn`);
+  return init;
 }
 
 function activationOf(config: Config): "linear" | "relu" | "softmax" | undefined {
@@ -215,10 +193,10 @@ function commonArgs(config: Config, inputShape: number[] | undefined): { name?: 
   return { name: optionalString(config, "name"), trainable: optionalBoolean(config, "trainable"), inputShape: declaredInputShape(config) ?? inputShape };
 }
 
-type Builder = (config: Config, inputShape: number[] | undefined) => Layer;
+type Builder = (config: Config, inputShape: number[] | undefined, fresh: boolean) => Layer;
 
 const BUILDERS: Record<string, Builder> = {
-  Conv2D: (c, shape) => {
+  Conv2D: (c, shape, fresh) => {
     requireDefaults(c, { dataFormat: channelsLast, dilationRate: allOnes, groups: (v) => v === 1, ...NO_REGULARIZERS });
     const kernelSize = pairOf(c, "kernelSize");
     if (kernelSize === undefined) fail("kernel_size is missing");
@@ -228,8 +206,8 @@ const BUILDERS: Record<string, Builder> = {
       padding: optionalString(c, "padding"),
       activation: activationOf(c),
       useBias: optionalBoolean(c, "useBias"),
-      kernelInitializer: readInitializer(c, "kernelInitializer"),
-      biasInitializer: readInitializer(c, "biasInitializer"),
+      kernelInitializer: readInitializer(c, "kernelInitializer", fresh),
+      biasInitializer: readInitializer(c, "biasInitializer", fresh),
     });
   },
   MaxPooling2D: (c, shape) => {
@@ -240,31 +218,21 @@ const BUILDERS: Record<string, Builder> = {
     requireDefaults(c, { dataFormat: channelsLast });
     return new Flatten(commonArgs(c, shape));
   },
-  Dense: (c, shape) => {
+  Dense: (c, shape, fresh) => {
     requireDefaults(c, NO_REGULARIZERS);
     return new Dense(positiveInt(c, "units"), {
       ...commonArgs(c, shape),
       activation: activationOf(c),
       useBias: optionalBoolean(c, "useBias"),
-      kernelInitializer: readInitializer(c, "kernelInitializer"),
-      biasInitializer: readInitializer(c, "biasInitializer"),
+      kernelInitializer: readInitializer(c, "kernelInitializer", fresh),
+      biasInitializer: readInitializer(c, "biasInitializer", fresh),
     });
   },
 };
 
-// Preprocessing and augmentation layers rebuild from their own (camelCase) config.
-const OWN_CONFIG: Record<string, { fromConfig(config: Record<string, unknown>): Layer }> = {
-  Rescaling,
-  Normalization,
-  Resizing,
-  RandomFlip,
-  RandomTranslation,
-  RandomRotation,
-  RandomZoom,
-  RandomContrast,
-  RandomBrightness,
-};
-for (const [name, cls] of Object.entries(OWN_CONFIG)) {
+// The other layers (preprocessing and augmentation) rebuild from their own (camelCase) config.
+for (const [name, cls] of Object.entries(layerClasses)) {
+  if (BUILDERS[name]) continue;
   BUILDERS[name] = (c, shape) => {
     if (name === "Normalization" && (c.mean === null || c.mean === undefined)) {
       fail("Normalization keeps its adapted mean and variance as weights in this file; gpu-cnn reads them from the layer config (mean, variance)");
@@ -281,10 +249,11 @@ export type LayerEntry = { layer: Layer } | { inputShape: number[] };
 
 /**
  * Rebuilds one layer from its Keras `{ class_name, config }`; `inputShape` (from an InputLayer
- * before it) applies when the layer declares none. Throws LayerConfigError, without context,
- * for a class gpu-cnn lacks or a setting it does not support.
+ * before it) applies when the layer declares none. Built for loading saved weights unless
+ * `fresh` (see DeserializeOptions). Throws LayerConfigError, without context, for a class
+ * gpu-cnn lacks or a setting it does not support.
  */
-export function deserializeLayer(entry: unknown, inputShape?: number[]): LayerEntry {
+export function deserializeLayer(entry: unknown, inputShape?: number[], options: DeserializeOptions = {}): LayerEntry {
   if (!isObject(entry) || typeof entry.class_name !== "string") fail(`expected { "class_name": ..., "config": {...} }, got ${JSON.stringify(entry)?.slice(0, 80)}`);
   const config = isObject(entry.config) ? (fromPythonic(entry.config) as Config) : {};
   if (entry.class_name === "InputLayer") {
@@ -295,7 +264,7 @@ export function deserializeLayer(entry: unknown, inputShape?: number[]): LayerEn
   const build = BUILDERS[entry.class_name];
   if (!build) fail(`gpu-cnn has no ${entry.class_name} layer; it loads ${SUPPORTED_LAYERS.join(", ")}`);
   try {
-    return { layer: build(config, inputShape) };
+    return { layer: build(config, inputShape, options.fresh ?? false) };
   } catch (e) {
     if (e instanceof LayerConfigError) throw e;
     // the constructor's own check (bad activation, padding, ...): keep its reason, drop its prefix

@@ -1,18 +1,13 @@
 // Conv2D as Keras: NHWC inputs, kernel [kh, kw, inC, outC], bias [outC], glorotUniform kernel
 // and zero bias by default. relu runs inside the conv kernel.
-import { deserializeInitializer, type Initializer } from "../initializers.js";
 import { conv2d } from "../ops/conv2d.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { softmax } from "../ops/softmax.js";
-import { baseArgs, batchShapeString, checkActivation, Layer, positiveInts, serializeInitializer, type Activation, type CallArgs, type LayerArgs } from "./layer.js";
+import { batchShapeString, kernelArgs, KernelLayer, positiveInts, type CallArgs, type KernelLayerArgs } from "./layer.js";
 
-export interface Conv2DArgs extends LayerArgs {
+export interface Conv2DArgs extends KernelLayerArgs {
   strides?: number | [number, number];
   padding?: "valid" | "same";
-  activation?: Activation;
-  useBias?: boolean;
-  kernelInitializer?: Initializer | string;
-  biasInitializer?: Initializer | string;
 }
 
 /** Output length of one spatial axis, as Keras computes it. */
@@ -20,17 +15,11 @@ export function convOutputLength(input: number, kernel: number, stride: number, 
   return padding === "same" ? Math.ceil(input / stride) : Math.floor((input - kernel) / stride) + 1;
 }
 
-export class Conv2D extends Layer {
+export class Conv2D extends KernelLayer {
   static override readonly className = "Conv2D";
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: "valid" | "same";
-  readonly useBias: boolean;
-  readonly kernelInitializer: Initializer | string;
-  readonly biasInitializer: Initializer | string;
-  private readonly act: Activation;
-  kernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(
     readonly filters: number,
@@ -43,14 +32,6 @@ export class Conv2D extends Layer {
     this.strides = positiveInts(`${this.name}: strides`, args.strides, [1, 1]);
     this.padding = args.padding ?? "valid";
     if (this.padding !== "valid" && this.padding !== "same") throw new Error(`gpu-cnn: ${this.name}: padding must be "valid" or "same", got ${JSON.stringify(args.padding)}`);
-    this.act = checkActivation(this.name, args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = args.kernelInitializer ?? "glorotUniform";
-    this.biasInitializer = args.biasInitializer ?? "zeros";
-  }
-
-  override get activation(): Activation {
-    return this.act;
   }
 
   computeOutputShape(inputShape: Shape): number[] {
@@ -68,8 +49,7 @@ export class Conv2D extends Layer {
 
   override build(inputShape: Shape): void {
     const [kh, kw] = this.kernelSize;
-    this.kernel = this.addWeight("kernel", [kh, kw, inputShape[2], this.filters], this.kernelInitializer);
-    if (this.useBias) this.bias = this.addWeight("bias", [this.filters], this.biasInitializer);
+    this.buildKernel([kh, kw, inputShape[2], this.filters], this.filters);
   }
 
   call(x: Tensor, args: CallArgs = {}): Tensor {
@@ -81,13 +61,9 @@ export class Conv2D extends Layer {
   /** A layer from its getConfig() (loading a saved model). */
   static fromConfig(config: Record<string, unknown>): Conv2D {
     return new Conv2D(config.filters as number, config.kernelSize as [number, number], {
-      ...baseArgs(config),
+      ...kernelArgs(config),
       strides: config.strides as [number, number],
       padding: config.padding as "valid" | "same",
-      activation: config.activation as Activation,
-      useBias: config.useBias as boolean,
-      kernelInitializer: config.kernelInitializer ? deserializeInitializer(config.kernelInitializer as { className: string }) : undefined,
-      biasInitializer: config.biasInitializer ? deserializeInitializer(config.biasInitializer as { className: string }) : undefined,
     });
   }
 
@@ -100,15 +76,7 @@ export class Conv2D extends Layer {
       padding: this.padding,
       dataFormat: "channelsLast",
       dilationRate: [1, 1],
-      activation: this.act,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-      kernelRegularizer: null,
-      biasRegularizer: null,
-      activityRegularizer: null,
-      kernelConstraint: null,
-      biasConstraint: null,
+      ...this.kernelConfig(),
     };
   }
 }

@@ -2,7 +2,7 @@
 // build(inputShape) through addWeight(), the computation in call() from ops only, and
 // computeOutputShape() so a model can check shapes as layers are added. Shapes here are per
 // sample (no batch axis); call() sees tensors with the batch axis first.
-import { getInitializer, type Initializer } from "../initializers.js";
+import { deserializeInitializer, getInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "../initializers.js";
 import { Random } from "../random.js";
 import { keep, shapeString, tensor, type Shape, type Tensor } from "../tensor.js";
 
@@ -213,7 +213,68 @@ export function baseArgs(config: Record<string, unknown>): LayerArgs {
   };
 }
 
-export function serializeInitializer(init: Initializer | string): { className: string; config: Record<string, unknown> } {
-  const i = getInitializer(init);
-  return { className: i.className, config: i.getConfig() };
+/** What Conv2D and Dense take besides their sizes: Keras' activation, bias and initializer arguments. */
+export interface KernelLayerArgs extends LayerArgs {
+  activation?: Activation;
+  useBias?: boolean;
+  kernelInitializer?: Initializer | string;
+  biasInitializer?: Initializer | string;
+}
+
+/**
+ * A layer with a kernel, an optional bias and an activation (Conv2D, Dense): Keras' defaults
+ * (glorotUniform kernel, zero bias), the weights, and the config fields they share.
+ */
+export abstract class KernelLayer extends Layer {
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer | string;
+  readonly biasInitializer: Initializer | string;
+  protected readonly act: Activation;
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: KernelLayerArgs) {
+    super(args);
+    this.act = checkActivation(this.name, args.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = args.kernelInitializer ?? "glorotUniform";
+    this.biasInitializer = args.biasInitializer ?? "zeros";
+  }
+
+  override get activation(): Activation {
+    return this.act;
+  }
+
+  /** Creates the kernel, then (useBias) a bias of `units`, in Keras' order. */
+  protected buildKernel(kernelShape: number[], units: number): void {
+    this.kernel = this.addWeight("kernel", kernelShape, this.kernelInitializer);
+    if (this.useBias) this.bias = this.addWeight("bias", [units], this.biasInitializer);
+  }
+
+  /** The config fields after the layer's own: activation, bias, initializers, and the regularizers gpu-cnn lacks (null). */
+  protected kernelConfig(): Record<string, unknown> {
+    return {
+      activation: this.act,
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: null,
+      biasRegularizer: null,
+      activityRegularizer: null,
+      kernelConstraint: null,
+      biasConstraint: null,
+    };
+  }
+}
+
+/** KernelLayerArgs (with name, trainable and input shape) back from a getConfig(). */
+export function kernelArgs(config: Record<string, unknown>): KernelLayerArgs {
+  const initializer = (key: string): Initializer | undefined => (config[key] ? deserializeInitializer(config[key] as InitializerSpec) : undefined);
+  return {
+    ...baseArgs(config),
+    activation: config.activation as Activation,
+    useBias: config.useBias as boolean,
+    kernelInitializer: initializer("kernelInitializer"),
+    biasInitializer: initializer("biasInitializer"),
+  };
 }

@@ -3,7 +3,7 @@
 // steps, a non-finite loss stops training with the weights from before it, and bad input fails
 // with clear errors.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Adam, Dense, EarlyStopping, memory, NonFiniteLossError, oneHot, SGD, Sequential, tensor, type Tensor } from "../../src/index.node.js";
+import { Adam, Dense, EarlyStopping, memory, type EarlyStoppingArgs, NonFiniteLossError, oneHot, SGD, Sequential, tensor, type Tensor } from "../../src/index.node.js";
 import { ProgressBar } from "../../src/progress.js";
 import { testSeed, useGpu } from "../helpers.js";
 import { bars, smallCnn } from "./data.js";
@@ -15,6 +15,30 @@ async function values(ts: Tensor[]): Promise<Float32Array[]> {
   const out = await Promise.all(ts.map((t) => t.data()));
   ts.forEach((t) => t.dispose());
   return out;
+}
+
+/**
+ * Feeds `values` of `monitor`, epoch by epoch, to an EarlyStopping with a stand-in model whose
+ * weights are named after their epoch; what it decided, and the weights it put back.
+ */
+async function replayEarlyStopping(args: EarlyStoppingArgs, monitor: string, values: number[]) {
+  const restored: string[] = [];
+  let current = 0;
+  const model = {
+    stopTraining: false,
+    getWeights: () => [tensor([current])].map((t) => ((t.name = `epoch ${current}`), t)),
+    setWeights: (ws: Tensor[]) => void restored.push(...ws.map((w) => w.name)),
+  };
+  const stopper = new EarlyStopping({ monitor, ...args });
+  stopper.setModel(model);
+  stopper.onTrainBegin();
+  for (let epoch = 0; epoch < values.length && !model.stopTraining; epoch++) {
+    current = epoch;
+    await stopper.onEpochEnd(epoch, { [monitor]: values[epoch] });
+  }
+  const { best, bestEpoch, stoppedEpoch } = stopper;
+  stopper.onTrainEnd();
+  return { best, bestEpoch, stoppedEpoch, restored };
 }
 
 afterEach(() => {
@@ -96,33 +120,37 @@ describe("training", () => {
   });
 
   it("EarlyStopping restores the best epoch's weights", async () => {
-    const got: string[] = [];
-    let current = 0;
-    const model = {
-      stopTraining: false,
-      getWeights: () => [tensor([current])].map((t) => ((t.name = `epoch ${current}`), t)),
-      setWeights: (ws: Tensor[]) => void got.push(...ws.map((w) => w.name)),
-    };
-    const stopper = new EarlyStopping({ patience: 2, restoreBestWeights: true });
-    stopper.setModel(model);
-    stopper.onTrainBegin();
-    const valLosses = [1.0, 0.5, 0.7, 0.8, 0.2];
-    for (let epoch = 0; epoch < valLosses.length && !model.stopTraining; epoch++) {
-      current = epoch;
-      await stopper.onEpochEnd(epoch, { val_loss: valLosses[epoch] });
+    expect(await replayEarlyStopping({ patience: 2, restoreBestWeights: true }, "val_loss", [1.0, 0.5, 0.7, 0.8, 0.2])).toMatchObject({ stoppedEpoch: 3, restored: ["epoch 1"] });
+    // accuracy is watched for a rise: 0.6 improves, the same 0.6 again does not
+    expect(await replayEarlyStopping({ patience: 0 }, "val_accuracy", [0.5, 0.6, 0.6, 0.7])).toMatchObject({ stoppedEpoch: 2 });
+  });
+
+  it("EarlyStopping: only a change larger than minDelta is an improvement, in min and max mode (Keras' _is_improvement)", async () => {
+    // min: 0.85 beats 1.0 by more than 0.1; 0.8 beats 0.85 by less, so it is not an improvement and patience 1 stops there
+    expect(await replayEarlyStopping({ minDelta: 0.1, patience: 1, restoreBestWeights: true }, "val_loss", [1.0, 0.85, 0.8, 1.04, 0.5])).toEqual({
+      best: 0.85,
+      bestEpoch: 1,
+      stoppedEpoch: 2,
+      restored: ["epoch 1"],
+    });
+    // a worse value within minDelta is not an improvement either (and does not become the best); a negative minDelta means the same
+    for (const minDelta of [0.1, -0.1]) {
+      expect(await replayEarlyStopping({ minDelta, patience: 1 }, "loss", [1.0, 1.05, 0.2])).toMatchObject({ best: 1.0, bestEpoch: 0, stoppedEpoch: 1 });
     }
-    stopper.onTrainEnd();
-    expect(stopper.stoppedEpoch).toBe(3);
-    expect(got).toEqual(["epoch 1"]);
-    const maxMode = new EarlyStopping({ monitor: "val_accuracy", patience: 0 });
-    maxMode.setModel(model);
-    maxMode.onTrainBegin();
-    model.stopTraining = false;
-    await maxMode.onEpochEnd(0, { val_accuracy: 0.5 });
-    await maxMode.onEpochEnd(1, { val_accuracy: 0.6 });
-    expect(model.stopTraining).toBe(false);
-    await maxMode.onEpochEnd(2, { val_accuracy: 0.6 });
-    expect(model.stopTraining).toBe(true);
+    // max (auto for accuracy, and explicit): 0.53 is not 0.05 above 0.5, 0.6 is; 0.62 and 0.64 are not above 0.6 + 0.05
+    for (const mode of ["auto", "max"] as const) {
+      expect(await replayEarlyStopping({ mode, minDelta: 0.05, patience: 2, restoreBestWeights: true }, "val_accuracy", [0.5, 0.53, 0.6, 0.62, 0.64, 0.9])).toEqual({
+        best: 0.6,
+        bestEpoch: 2,
+        stoppedEpoch: 4,
+        restored: ["epoch 2"],
+      });
+    }
+    // mode "max" on a loss-like name is honoured: a falling value never improves
+    expect(await replayEarlyStopping({ mode: "max", patience: 1 }, "loss", [1.0, 0.5, 0.2])).toMatchObject({ best: 1.0, stoppedEpoch: 1 });
+    // baseline: the wait restarts only when the value beats the baseline by minDelta too (0.45 is not below 0.5 - 0.1)
+    expect(await replayEarlyStopping({ minDelta: 0.1, patience: 2, baseline: 0.5 }, "val_loss", [0.8, 0.45, 0.44, 0.1])).toMatchObject({ best: 0.45, bestEpoch: 1, stoppedEpoch: 2 });
+    expect(await replayEarlyStopping({ minDelta: 0.1, patience: 2, baseline: 0.6 }, "val_loss", [0.8, 0.45, 0.44, 0.1])).toMatchObject({ best: 0.1, bestEpoch: 3, stoppedEpoch: 0 });
   });
 
   it("200 steps: bytes in use stay flat, one queue submission per step", async () => {

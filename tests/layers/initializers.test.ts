@@ -1,8 +1,20 @@
 // Initialisers: Keras' fans and scales, seeded and reproducible (CPU only).
 import { describe, expect, it } from "vitest";
-import { fans, getInitializer, GlorotUniform, HeNormal, initializers } from "../../src/initializers.js";
+import {
+  deserializeInitializer,
+  fans,
+  findInitializer,
+  getInitializer,
+  GlorotUniform,
+  HeNormal,
+  initializers,
+  serializeInitializer,
+  VarianceScaling,
+  type Initializer,
+} from "../../src/initializers.js";
+import { toPythonic, fromPythonic } from "../../src/io/keras.js";
 import { Random } from "../../src/random.js";
-import { Dense, Sequential } from "../../src/index.node.js";
+import { Conv2D, Dense, Sequential } from "../../src/index.node.js";
 
 const stats = (v: Float32Array): { mean: number; std: number; maxAbs: number } => {
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
@@ -52,5 +64,35 @@ describe("initializers", () => {
     const values = async (m: Sequential) => Promise.all(m.layers.flatMap((l) => l.weights.map((w) => w.tensor.data())));
     expect(await values(a)).toEqual(await values(b));
     expect((await values(a))[0]).not.toEqual((await values(c))[0]);
+  });
+
+  it("serialize / deserialize: every initializer comes back as the same class, config and draws, through model.json's snake_case too", () => {
+    const all: Initializer[] = [
+      ...Object.values(initializers).map((make) => (make as (a: { value: number; seed?: number }) => Initializer)({ value: 0.25, seed: 9 })),
+      new VarianceScaling(2.5, "fanOut", "uniform", 4),
+      new VarianceScaling(0.5, "fanAvg", "truncatedNormal"),
+    ];
+    for (const init of all) {
+      const spec = serializeInitializer(init);
+      const back = deserializeInitializer(fromPythonic(toPythonic(spec)) as typeof spec);
+      expect(back.className, init.className).toBe(init.className);
+      expect(back.getConfig(), init.className).toEqual(init.getConfig());
+      expect(back.generate([4, 6], new Random(1)), init.className).toEqual(init.generate([4, 6], new Random(1)));
+    }
+    // Keras' configs: VarianceScaling carries its parameters, the named schemes only their seed
+    expect(new VarianceScaling(2.5, "fanOut", "uniform", 4).getConfig()).toEqual({ scale: 2.5, mode: "fanOut", distribution: "uniform", seed: 4 });
+    expect(new HeNormal(3).getConfig()).toEqual({ seed: 3 });
+    expect(serializeInitializer("glorot_uniform")).toEqual({ className: "GlorotUniform", config: { seed: null } });
+  });
+
+  it("deserialize: tfjs' spellings of VarianceScaling; unknown classes are null (findInitializer) or an error", () => {
+    const normal = findInitializer({ className: "VarianceScaling", config: { scale: 2, mode: "fanIn", distribution: "normal" } }) as VarianceScaling;
+    expect([normal.scale, normal.mode, normal.distribution]).toEqual([2, "fanIn", "truncatedNormal"]);
+    expect(findInitializer({ className: "VarianceScaling", config: { distribution: "untruncatedNormal" } })).toBeNull();
+    expect(findInitializer({ className: "Orthogonal", config: { gain: 1 } })).toBeNull();
+    expect(() => deserializeInitializer({ className: "Orthogonal" })).toThrow(/unknown initializer class "Orthogonal"/);
+    // a layer's own config round trip keeps a VarianceScaling kernel initializer
+    const conv = new Conv2D(2, 3, { kernelInitializer: new VarianceScaling(3, "fanAvg", "uniform", 1) });
+    expect(Conv2D.fromConfig(conv.getConfig()).getConfig()).toEqual({ ...conv.getConfig(), name: expect.any(String) });
   });
 });

@@ -1,6 +1,6 @@
 // The digits-as-files workflow against training from arrays. scripts/write-mnist-images.ts
 // writes MNIST digits as mixed PNG/JPEG files of 28, 32 and 40 pixels; imageDatasetFromDirectory
-// reads them back at 28x28 grayscale and fitDataset trains on them. The same digits, taken
+// reads them back at 28x28 grayscale and model.fit(dataset) trains on them. The same digits, taken
 // straight from the `mnist` package's arrays in the same split and order, train the same model
 // (same initial weights, same batches) with model.fit. The two validation accuracies agree
 // within one point: going through image files loses nothing that matters.
@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mnistBytes, writeMnistImages } from "../../scripts/write-mnist-images.js";
-import { fitDataset } from "../../src/fit-dataset.js";
 import { Conv2D, Dense, Flatten, imageDatasetFromDirectory, MaxPooling2D, oneHot, Sequential, Tensor, type ImageDataset } from "../../src/index.node.js";
 import { Rescaling } from "../../src/layers/preprocessing.js";
 import { evaluateDetailed } from "../../src/metrics.js";
@@ -70,7 +69,7 @@ describe("digits as files", () => {
 
     // from files: the streaming dataset, batches in the stored order every epoch
     const fromFiles = model();
-    await fitDataset(fromFiles, train, { epochs: EPOCHS, shuffle: false, verbose: 0 });
+    await fromFiles.fit(train, { epochs: EPOCHS, shuffle: false, verbose: 0 });
     const filesMetrics = await evaluateDetailed(fromFiles, validation);
 
     // from arrays: the same digits' original bytes, the same split and order, the same initial weights
