@@ -28,6 +28,9 @@ struct Mm {
   a_off: u32, b_off: u32, c_off: u32, bias_off: u32, flags: u32,
   // element strides: A rows (m) and depth (k); B depth (k) and columns (n); C rows
   a_sm: u32, a_sk: u32, b_sk: u32, b_sn: u32, ldc: u32,
+  // split-K (subgroup kernels): workgroup z computes depths [z * k_slice, (z + 1) * k_slice)
+  // into C + z * c_slice
+  k_slice: u32, c_slice: u32,
 }
 
 @group(1) @binding(0) var<uniform> mm: Mm;
@@ -245,4 +248,26 @@ fn matmul_strided(@builtin(global_invocation_id) gid: vec3u) {
       s_c[c] = finish1(v, bias);
     }
   }
+}
+
+// matmul_reduce: split-K. When C has too few blocks to keep every core busy and k is long, the op
+// computes k slices' partial products into P [k, m, n] (mm.k = the number of slices, bound at
+// a_off) and this kernel adds them up: C = epilogue(sum over slices (+ old C when ACCUMULATE)).
+@group(0) @binding(0) var<storage, read> r_p: array<f32>;
+@group(0) @binding(1) var<storage, read> r_bias: array<f32>;
+@group(0) @binding(2) var<storage, read_write> r_c: array<f32>;
+
+@compute @workgroup_size(WGX, WGY)
+fn matmul_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WGX * WGY + li; // element of C, row-major [m, n]
+  if (i >= mm.m * mm.n) { return; }
+  let row = i / mm.n;
+  let col = i % mm.n;
+  var v = 0.0;
+  for (var s = 0u; s < mm.k; s++) { v += r_p[mm.a_off + s * mm.m * mm.n + i]; }
+  let c = mm.c_off + row * mm.ldc + col;
+  if (has(ACCUMULATE)) { v += r_c[c]; }
+  var bias = 0.0;
+  if (has(BIAS)) { bias = r_bias[mm.bias_off + col]; }
+  r_c[c] = finish1(v, bias);
 }

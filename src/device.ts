@@ -2,6 +2,8 @@
 // reporting. Platform-free: Node installs its adapter source through setAdapterSource().
 import { compileKernels, type Kernels } from "./kernels.js";
 import { BufferPool } from "./pool.js";
+import { Profiler, type KernelTime } from "./profiler.js";
+export type { KernelTime } from "./profiler.js";
 
 export interface GpuInfo {
   vendor: string;
@@ -77,6 +79,7 @@ export class Gpu {
   submissions = 0;
   /** Dispatches recorded so far. */
   dispatches = 0;
+  private profiler: Profiler | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -86,6 +89,7 @@ export class Gpu {
     this.pool = new BufferPool(device, info.maxBufferSize);
     const align = device.limits.minStorageBufferOffsetAlignment;
     this.maxBindingBytes = Math.floor(device.limits.maxStorageBufferBindingSize / align) * align;
+    this.subgroupKernels = kernels.has("matmul_sg16_nn");
     device.lost.then((lost) => {
       this.lostMessage = `${lost.reason}: ${lost.message}`;
     });
@@ -110,9 +114,13 @@ export class Gpu {
       maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
     };
     const features: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+    // The subgroup kernels assume teams of exactly 8 lanes (lavapipe's AVX2 vectors); elsewhere
+    // the plain register-tiled kernels run.
+    const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+    if (adapter.features.has("subgroups") && info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8) features.push("subgroups");
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: "gpu-cnn" });
     const ai = adapter.info;
-    const info: GpuInfo = {
+    const gpuInfo: GpuInfo = {
       vendor: ai?.vendor ?? "",
       architecture: ai?.architecture ?? "",
       device: ai?.device ?? "",
@@ -122,7 +130,7 @@ export class Gpu {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     };
     const kernels = await compileKernels(device);
-    return new Gpu(device, info, kernels);
+    return new Gpu(device, gpuInfo, kernels);
   }
 
   /**
@@ -130,6 +138,12 @@ export class Gpu {
    * tensors into chunks of this size. Tests lower it to exercise the chunked paths cheaply.
    */
   maxBindingBytes = 0;
+
+  /**
+   * Whether ops use the subgroup kernels (compiled where subgroups are 8 lanes wide). Tests
+   * turn it off to exercise the plain kernels on the same device.
+   */
+  subgroupKernels = false;
 
   /** Offsets of bindings must be multiples of this many bytes. */
   get bindingAlignment(): number {
@@ -148,8 +162,13 @@ export class Gpu {
     if (this.lostMessage) throw new Error(`gpu-cnn: the GPU device was lost (${this.lostMessage}); cannot run ${op}.`);
   }
 
-  private computePass(): GPUComputePassEncoder {
+  private computePass(kernel: string): GPUComputePassEncoder {
     this.encoder ??= this.device.createCommandEncoder({ label: "gpu-cnn batch" });
+    if (this.profiler) {
+      // profiling: one pass per dispatch, so each kernel gets its own begin/end timestamps
+      if (this.pass) this.pass.end();
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.slot(kernel) });
+    }
     this.pass ??= this.encoder.beginComputePass();
     return this.pass;
   }
@@ -206,7 +225,7 @@ export class Gpu {
     if (x === 0 || y === 0 || z === 0) return;
     const group = this.bindGroup(kernel, k.layout, bindings);
     const { arena, offset } = this.paramSlot(params);
-    const pass = this.computePass();
+    const pass = this.computePass(kernel);
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, group);
     pass.setBindGroup(1, arena.bindGroup, [offset]);
@@ -273,7 +292,9 @@ export class Gpu {
     this.device.pushErrorScope("validation");
     this.device.pushErrorScope("out-of-memory");
     for (const arena of this.arenas) this.device.queue.writeBuffer(arena.buffer, 0, arena.cpu, 0, arena.used);
+    this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    this.profiler?.submitted();
     const oom = this.device.popErrorScope();
     const validation = this.device.popErrorScope();
     this.pendingErrors.push(
@@ -329,6 +350,25 @@ export class Gpu {
     } finally {
       staging.destroy();
     }
+  }
+
+  /**
+   * Times every kernel dispatched until `stopProfile()` (needs the adapter's timestamp-query
+   * feature). Each dispatch gets its own compute pass meanwhile, so profile, then measure.
+   */
+  startProfile(): void {
+    if (!this.device.features.has("timestamp-query")) throw new Error("gpu-cnn: profiling needs the adapter's timestamp-query feature");
+    this.submit();
+    this.profiler = new Profiler(this.device);
+  }
+
+  /** Per-kernel dispatch counts and GPU milliseconds since `startProfile()`, slowest first. */
+  async stopProfile(): Promise<KernelTime[]> {
+    const profiler = this.profiler;
+    if (!profiler) throw new Error("gpu-cnn: stopProfile() without startProfile()");
+    this.submit();
+    this.profiler = null;
+    return profiler.totals();
   }
 
   /** Frees pooled buffers that no tensor holds (after submitting work that may use them). */

@@ -5,6 +5,7 @@ import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
+import { matmulSubgroupSource } from "../shaders/matmul-subgroup.js";
 import preprocess from "../shaders/preprocess.wgsl";
 import maxpool2d from "../shaders/maxpool2d.wgsl";
 import reduce from "../shaders/reduce.wgsl";
@@ -16,9 +17,12 @@ interface KernelSpec {
   writes: number;
   /** WGSL `override` constants (workgroup and tile sizes). */
   constants?: Record<string, number>;
+  /** A device feature the kernel needs: compiled only where the device has it (ops fall back). */
+  feature?: GPUFeatureName;
 }
 
 const k = (source: string, reads: number, writes: number, constants?: Record<string, number>): KernelSpec => ({ source, reads, writes, constants });
+const withSubgroups = (spec: KernelSpec): KernelSpec => ({ ...spec, feature: "subgroups" });
 
 /** Entry point name -> spec. The name is the WGSL entry point and labels every GPU object. */
 export const KERNELS = {
@@ -30,11 +34,21 @@ export const KERNELS = {
   bias_add: k(elementwise, 2, 1),
   bias_relu: k(elementwise, 2, 1),
   sum_rows: k(reduce, 1, 1),
+  sum_rows_vec4: k(reduce, 1, 1),
   // inputs a, b, bias (any binding when unused); 4x4 blocks of C per invocation
   matmul_nn: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
   matmul_nt: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
   matmul_tn: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
   matmul_strided: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
+  // the same products sharing loads across 8-lane subgroups (shaders/matmul-subgroup.ts)
+  matmul_sg8_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg8_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg8_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg16_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg16_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg16_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  // split-K: adds the slices' partial sums and applies the epilogue (partials, bias)
+  matmul_reduce: k(matmul, 2, 1, { WGX: 8, WGY: 2 }),
   conv2d_fwd: k(conv2d, 3, 1),
   conv2d_fwd_vec4: k(conv2d, 3, 1),
   conv2d_bwd_input: k(conv2d, 2, 1),
@@ -55,11 +69,8 @@ export const KERNELS = {
   xent_probs: k(softmax, 2, 1),
   accuracy: k(softmax, 2, 1),
   adam: k(adam, 2, 3),
-  adam_vec4: k(adam, 2, 3),
   sgd: k(adam, 2, 2),
-  sgd_vec4: k(adam, 2, 2),
   sgd_plain: k(adam, 2, 1),
-  sgd_plain_vec4: k(adam, 2, 1),
   guard: k(adam, 1, 1),
   // preprocessing and augmentation layers (shaders/preprocess.wgsl)
   rescale_channels: k(preprocess, 2, 1),
@@ -86,6 +97,11 @@ export class Kernels {
     private failed: Map<string, string>,
   ) {}
 
+  /** Whether the kernel compiled on this device (kernels needing a missing feature do not). */
+  has(name: string): boolean {
+    return this.compiled.has(name);
+  }
+
   get(name: string): CompiledKernel {
     const kernel = this.compiled.get(name);
     if (kernel) return kernel;
@@ -105,6 +121,7 @@ export async function compileKernels(device: GPUDevice): Promise<Kernels> {
   const failed = new Map<string, string>();
   await Promise.all(
     Object.entries(KERNELS).map(async ([name, spec]: [string, KernelSpec]) => {
+      if (spec.feature && !device.features.has(spec.feature)) return;
       let module = modules.get(spec.source);
       if (!module) {
         module = device.createShaderModule({ label: name, code: spec.source });

@@ -2,7 +2,8 @@ import { gpu, type Binding } from "../device.js";
 import { record } from "../autograd.js";
 import { KERNELS, type KernelName } from "../kernels.js";
 import { shapeString, type Tensor } from "../tensor.js";
-import { output, params, run, shapeError } from "./run.js";
+import { grid1d, output, params, run, shapeError } from "./run.js";
+import { subgroupTile } from "../../shaders/matmul-subgroup.js";
 
 /**
  * How the two operands are stored: "nn" C = A·B with A [m, k], B [k, n]; "nt" C = A·Bᵀ with
@@ -68,7 +69,11 @@ function blockSizes(sizes: Sizes, operands: Operand[]): Sizes {
   };
   for (;;) {
     const over = operands.find((o) => extent(block[o.rowDim], block[o.colDim], o.ld) + slack > limit);
-    if (!over) return block;
+    if (!over) {
+      // K blocks in multiples of 8 keep the subgroup kernels usable
+      if (block.k < sizes.k && block.k >= 8) block.k -= block.k % 8;
+      return block;
+    }
     const rows = block[over.rowDim];
     const cols = block[over.colDim];
     if (rows > 1) {
@@ -83,15 +88,81 @@ function blockSizes(sizes: Sizes, operands: Operand[]): Sizes {
 
 /**
  * Records C = op(A)·op(B) (+ bias, relu) for `layout`, writing into `c` [m, n]. Splits the
- * problem into blocks whose operands fit one storage binding each; split K accumulates.
+ * problem into blocks whose operands fit one storage binding each; split K accumulates. When C
+ * has too few blocks to keep the cores busy and K is long, K is cut into slices whose partial
+ * products are added up afterwards (matmul_reduce), with the epilogue.
  */
 export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tensor, epilogue: Epilogue = {}): void {
   const { m, n, k } = sizes;
   const A: Operand = layout === "tn" ? { t: a, ld: m, rowDim: "k", colDim: "m" } : { t: a, ld: k, rowDim: "m", colDim: "k" };
   const B: Operand = layout === "nt" ? { t: b, ld: k, rowDim: "n", colDim: "k" } : { t: b, ld: n, rowDim: "k", colDim: "n" };
   const C: Operand = { t: c, ld: n, rowDim: "m", colDim: "n" };
-  const bias = epilogue.bias ?? null;
   const block = blockSizes(sizes, [A, B, C]);
+  const depth = sliceDepth(layout, sizes, block);
+  if (depth === 0) {
+    products(layout, A, B, C, sizes, block, epilogue);
+    return;
+  }
+  // split K: one dispatch per K block, workgroup z = one slice of `depth`, whose partial product
+  // lands in rows [slice * m, (slice + 1) * m) of P; matmul_reduce adds them up with the epilogue
+  const slices = Math.ceil(k / depth);
+  const partial = output([slices * m, n], "matmul (split-K partial sums)");
+  const kBlock = Math.floor(block.k / depth) * depth;
+  for (let k0 = 0; k0 < k; k0 += kBlock) {
+    const kb = Math.min(kBlock, k - k0);
+    const z = Math.ceil(kb / depth);
+    const sa = span(a, k0 * (layout === "tn" ? m : 1), extent(A.rowDim === "k" ? kb : m, A.colDim === "k" ? kb : m, A.ld));
+    const sb = span(b, k0 * (layout === "nt" ? 1 : n), extent(B.rowDim === "k" ? kb : n, B.colDim === "k" ? kb : n, B.ld));
+    const sp = span(partial, (k0 / depth) * m * n, z * m * n);
+    const [aSm, aSk, bSk, bSn] = strides(layout, sizes);
+    const kernel = subgroupKernel(layout, { m, n, k: kb }, [sa.offset, sb.offset, sp.offset], [aSm, aSk, bSk, bSn, n])!;
+    const tile = subgroupTile(teamRows(m));
+    run(
+      kernel,
+      [sa.binding, sb.binding, sa.binding, sp.binding],
+      params([m, n, kb, sa.offset, sb.offset, sp.offset, 0, 0, aSm, aSk, bSk, bSn, n, depth, m * n]),
+      [Math.ceil(n / tile.cols), Math.ceil(m / tile.rows), z],
+    );
+  }
+  const bias = epilogue.bias ?? null;
+  const flags = (bias ? BIAS : 0) | (epilogue.relu ? RELU : 0);
+  run("matmul_reduce", [partial, bias ?? partial, c], params([m, n, slices, 0, 0, 0, 0, flags, 0, 0, 0, 0, n]), grid1d(m * n, 16));
+  partial.dispose();
+}
+
+/** Element strides of A (rows m, depth k) and B (depth k, columns n) for a layout. */
+function strides(layout: Layout, { m, n, k }: Sizes): [number, number, number, number] {
+  return [layout === "tn" ? 1 : k, layout === "tn" ? m : 1, layout === "nt" ? 1 : n, layout === "nt" ? k : 1];
+}
+
+/**
+ * Split K when C has too few blocks to keep the cores busy and K is long: the depth of each
+ * slice (a multiple of 8, at least 512, fitting the K block operands allow), aiming at some 32
+ * workgroups in all; 0 for no split. Only with the subgroup kernels (their teams are few and
+ * deep), only when C is one block, and only when the slice kernel takes the layout.
+ */
+function sliceDepth(layout: Layout, sizes: Sizes, block: Sizes): number {
+  const { m, n, k } = sizes;
+  if (!gpu().subgroupKernels || k < 2048 || block.m < m || block.n < n || block.k < 512) return 0;
+  const tile = subgroupTile(teamRows(m));
+  const blocks = Math.ceil(m / tile.rows) * Math.ceil(n / tile.cols);
+  if (blocks >= 16) return 0;
+  const slices = Math.min(Math.ceil(32 / blocks), Math.floor(k / 512));
+  const depth = Math.min(Math.ceil(k / slices / 8) * 8, block.k - (block.k % 8));
+  // the reduction binds every partial product at once
+  if (Math.ceil(k / depth) * m * n * 4 > gpu().maxBindingBytes) return 0;
+  const [aSm, aSk, bSk, bSn] = strides(layout, sizes);
+  const aligned = k % 8 === 0 && subgroupKernel(layout, { m, n, k: depth }, [0, 0, 0], [aSm, aSk, bSk, bSn, n]) !== null;
+  return aligned ? depth : 0;
+}
+
+/** Rows per subgroup team: 8 for products of at most 8 rows, else 16. */
+const teamRows = (m: number): number => (m <= 8 ? 8 : 16);
+
+/** Records the block dispatches of C = A·B (+ epilogue); K blocks after the first accumulate. */
+function products(layout: Layout, A: Operand, B: Operand, C: Operand, sizes: Sizes, block: Sizes, epilogue: Epilogue): void {
+  const { m, n, k } = sizes;
+  const bias = epilogue.bias ?? null;
   const tile = matmulTile();
   for (let m0 = 0; m0 < m; m0 += block.m) {
     const mb = Math.min(block.m, m - m0);
@@ -110,20 +181,41 @@ export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tens
         if (k0 > 0) flags |= ACCUMULATE;
         if (sbias && k0 === 0) flags |= BIAS;
         if (epilogue.relu && k0 + kb >= k) flags |= RELU;
-        // strides of A (rows m, depth k), B (depth k, columns n), C (rows)
-        const aSm = layout === "tn" ? 1 : k;
-        const aSk = layout === "tn" ? m : 1;
-        const bSk = layout === "nt" ? 1 : n;
-        const bSn = layout === "nt" ? k : 1;
-        const kernel = vec4Kernel(layout, { m: mb, n: nb, k: kb }, [sa.offset, sb.offset, sc.offset], [aSm, aSk, bSk, bSn, n]);
+        const [aSm, aSk, bSk, bSn] = strides(layout, sizes);
+        const blockSize = { m: mb, n: nb, k: kb };
+        const offsets = [sa.offset, sb.offset, sc.offset];
+        const all = [aSm, aSk, bSk, bSn, n];
+        const shared = subgroupKernel(layout, blockSize, offsets, all);
+        const kernel = shared ?? vec4Kernel(layout, blockSize, offsets, all);
+        const kernelTile = shared ? subgroupTile(teamRows(mb)) : tile;
         run(
           kernel,
           [sa.binding, sb.binding, sbias ? sbias.binding : sa.binding, sc.binding],
-          params([mb, nb, kb, sa.offset, sb.offset, sc.offset, sbias ? sbias.offset : 0, flags, aSm, aSk, bSk, bSn, n]),
-          [Math.ceil(nb / tile.cols), Math.ceil(mb / tile.rows)],
+          params([mb, nb, kb, sa.offset, sb.offset, sc.offset, sbias ? sbias.offset : 0, flags, aSm, aSk, bSk, bSn, n, kb, 0]),
+          [Math.ceil(nb / kernelTile.cols), Math.ceil(mb / kernelTile.rows)],
         );
       }
     }
+  }
+}
+
+/**
+ * The subgroup kernel for this block (shaders/matmul-subgroup.ts) where the device has it and the
+ * block's shape suits it: k in steps of 8, whole vec4 column groups, vec4-aligned strides and
+ * offsets. Null otherwise.
+ */
+function subgroupKernel(layout: Layout, block: Sizes, offsets: number[], strides: number[]): KernelName | null {
+  if (!gpu().subgroupKernels) return null;
+  const [aSm, aSk, bSk, bSn, ldc] = strides;
+  const all4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+  if (block.k % 8 !== 0 || !all4(block.n, ldc, ...offsets)) return null;
+  switch (layout) {
+    case "nn":
+      return all4(aSm, bSk) ? (teamRows(block.m) === 8 ? "matmul_sg8_nn" : "matmul_sg16_nn") : null;
+    case "nt":
+      return all4(aSm, bSn) ? (teamRows(block.m) === 8 ? "matmul_sg8_nt" : "matmul_sg16_nt") : null;
+    case "tn":
+      return all4(block.m, aSk, bSk) ? (teamRows(block.m) === 8 ? "matmul_sg8_tn" : "matmul_sg16_tn") : null;
   }
 }
 

@@ -105,6 +105,11 @@ describe("dense", () => {
       g.maxBindingBytes = limit;
     }
   });
+  it("the seed model's hidden layer: long K split into slices, bias and relu applied after the sum", async () => {
+    // [32 x 5408]·[5408 x 128]: on 8-lane subgroups K is cut into slices (matmul_reduce)
+    await checkDense({ batch: 32, inputs: 5408, units: 128, bias: true, relu: true });
+    await checkDense({ batch: 8, inputs: 4096, units: 12, bias: true, relu: false });
+  });
   it("without bias matches matmul", async () => {
     const x = random.array(6 * 5);
     const w = random.array(5 * 3);

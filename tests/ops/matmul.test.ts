@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gpu } from "../../src/device.js";
-import { ops, tensor } from "../../src/index.node.js";
+import { initGpu, ops, tensor } from "../../src/index.node.js";
 import { matmulTile } from "../../src/ops/matmul.js";
 import { matmulBackwardRef, matmulRef } from "../ref/matmul.js";
 import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
@@ -73,6 +73,77 @@ describe("matmul", () => {
     const a32 = Float64Array.from(Float32Array.from(a));
     const b32 = Float64Array.from(Float32Array.from(b));
     expectClose(await c.data(), matmulRef(a32, b32, 1, 2, n), "matmul wide");
+  });
+});
+
+/** Runs fn with the profiler on and returns the names of the kernels it dispatched. */
+async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
+  gpu().startProfile();
+  const done = fn().finally(() => undefined);
+  const [result] = await Promise.allSettled([done]);
+  const times = await gpu().stopProfile();
+  if (result.status === "rejected") throw result.reason;
+  return times.map((t) => t.kernel);
+}
+
+// The subgroup kernels (shaders/matmul-subgroup.ts) run where subgroups are 8 lanes wide (lavapipe);
+// shapes with m, k and n multiples of 8 send the forward pass and both gradients through them.
+await initGpu();
+const subgroups = gpu().subgroupKernels;
+describe.skipIf(!subgroups)("subgroup kernels (skipped where subgroups are not 8 lanes wide)", () => {
+  it.each([
+    [8, 8, 8],
+    [40, 24, 136], // partial row teams and column workgroups
+    [24, 200, 264],
+    [1, 16, 4], // one row: dB = Aᵀ·dC has k = 1, not a multiple of 8, so it falls back
+  ])("[%i, %i]·[%i, …] forward and both gradients", async (m, k, n) => {
+    const used = await kernelsUsed(() => checkMatmul(m, k, n));
+    const ran = (layout: string) => used.some((kernel) => new RegExp(`^matmul_sg(8|16)_${layout}$`).test(kernel));
+    expect(ran("nn")).toBe(true);
+    if (m % 8 === 0) expect(ran("nt") && ran("tn")).toBe(true);
+  });
+  it("match the plain kernels on the same inputs", async () => {
+    const [m, k, n] = [48, 72, 132];
+    const a = tensor(Float32Array.from(random.array(m * k)), [m, k]);
+    const b = tensor(Float32Array.from(random.array(k * n)), [k, n]);
+    const shared = await ops.matmul(a, b).data();
+    gpu().subgroupKernels = false;
+    try {
+      const used = await kernelsUsed(async () => void (await ops.matmul(a, b).data()));
+      expect(used).toContain("matmul_nn");
+      expect(used).not.toContain("matmul_sg16_nn");
+      expectClose(await ops.matmul(a, b).data(), Float64Array.from(shared), "plain vs subgroup");
+    } finally {
+      gpu().subgroupKernels = true;
+    }
+  });
+  it("accumulate over K chunks, with bias and relu in the epilogue", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.maxBindingBytes = 40_960;
+    try {
+      const used = await kernelsUsed(() => checkMatmul(16, 640, 64)); // b: 40,960 floats, 4 K chunks
+      expect(used).toContain("matmul_sg16_nn");
+    } finally {
+      g.maxBindingBytes = limit;
+    }
+  });
+  it("split K into slices when C has few blocks (partial sums added by matmul_reduce)", async () => {
+    const used = await kernelsUsed(() => checkMatmul(8, 4096, 128));
+    expect(used).toEqual(expect.arrayContaining(["matmul_sg8_nn", "matmul_reduce"]));
+    const odd = await kernelsUsed(() => checkMatmul(20, 2056, 36)); // last slice shorter
+    expect(odd).toContain("matmul_reduce");
+  });
+  it("split K within binding-sized K blocks", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.maxBindingBytes = 262_144; // b [4096, 64]: 1 MiB, bound in K blocks of at most 1,024 rows
+    try {
+      const used = await kernelsUsed(() => checkMatmul(4, 4096, 64));
+      expect(used).toContain("matmul_reduce");
+    } finally {
+      g.maxBindingBytes = limit;
+    }
   });
 });
 
