@@ -1,7 +1,7 @@
 // The digits-as-files workflow at full size, against training from arrays. All 10,000 digits of
 // the `mnist` package are written as PNG/JPEG files of 28, 32 and 40 pixels in class folders
 // (scripts/write-mnist-images.ts), read back with imageDatasetFromDirectory at 28x28 grayscale
-// (80% to train, 20% to validate) and trained with fitDataset. The same digits' original bytes, in
+// (80% to train, 20% to validate) and trained with model.fit(dataset). The same digits' original bytes, in
 // the same split and batch order, train the same model (same initial weights) with model.fit.
 // Both validation accuracies are printed; they agree within a point.
 //   node --import tsx --import ./scripts/wgsl.mjs examples/digits-from-files.ts [epochs] [image-dir]
@@ -9,7 +9,6 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { Conv2D, Dense, disposeGpu, Flatten, imageDatasetFromDirectory, MaxPooling2D, oneHot, Sequential, tensor, type ImageDataset } from "../src/index.node.js";
-import { fitDataset } from "../src/fit-dataset.js";
 import { Rescaling } from "../src/layers/preprocessing.js";
 import { evaluateDetailed } from "../src/metrics.js";
 import { mnistBytes, writeMnistImages } from "../scripts/write-mnist-images.js";
@@ -56,7 +55,7 @@ console.log(`${train.size} digits to train, ${validation.size} to validate`);
 
 let start = performance.now();
 const fromFiles = model();
-await fitDataset(fromFiles, train, { epochs: EPOCHS, shuffle: false, validationData: validation, verbose: 2 });
+await fromFiles.fit(train, { epochs: EPOCHS, shuffle: false, validationData: validation, verbose: 2 });
 const files = await evaluateDetailed(fromFiles, validation);
 console.log(`from files: ${(100 * files.accuracy).toFixed(2)}% (${((performance.now() - start) / 1000).toFixed(0)} s)`);
 

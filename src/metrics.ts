@@ -317,7 +317,7 @@ export interface LabelledBatch {
 }
 
 /**
- * What evaluateDetailed and fitDataset take besides tensors: anything that yields labelled
+ * What evaluateDetailed and model.fit take besides tensors: anything that yields labelled
  * batches, as ImageDataset does. The caller's batches are disposed once used.
  */
 export interface BatchSource {
