@@ -47,6 +47,9 @@ export const KERNELS = {
   matmul_sg16_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
   matmul_sg16_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
   matmul_sg16_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg32_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg32_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg32_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
   // split-K: adds the slices' partial sums and applies the epilogue (partials, bias)
   matmul_reduce: k(matmul, 2, 1, { WGX: 8, WGY: 2 }),
   conv2d_fwd: k(conv2d, 3, 1),

@@ -156,8 +156,8 @@ function sliceDepth(layout: Layout, sizes: Sizes, block: Sizes): number {
   return aligned ? depth : 0;
 }
 
-/** Rows per subgroup team: 8 for products of at most 8 rows, else 16. */
-const teamRows = (m: number): number => (m <= 8 ? 8 : 16);
+/** Rows per subgroup team (8, 16 or 32): the fewest that cover m, up to 32. */
+const teamRows = (m: number): 8 | 16 | 32 => (m <= 8 ? 8 : m <= 16 ? 16 : 32);
 
 /** Records the block dispatches of C = A·B (+ epilogue); K blocks after the first accumulate. */
 function products(layout: Layout, A: Operand, B: Operand, C: Operand, sizes: Sizes, block: Sizes, epilogue: Epilogue): void {
@@ -211,11 +211,11 @@ function subgroupKernel(layout: Layout, block: Sizes, offsets: number[], strides
   if (block.k % 8 !== 0 || !all4(block.n, ldc, ...offsets)) return null;
   switch (layout) {
     case "nn":
-      return all4(aSm, bSk) ? (teamRows(block.m) === 8 ? "matmul_sg8_nn" : "matmul_sg16_nn") : null;
+      return all4(aSm, bSk) ? `matmul_sg${teamRows(block.m)}_nn` : null;
     case "nt":
-      return all4(aSm, bSn) ? (teamRows(block.m) === 8 ? "matmul_sg8_nt" : "matmul_sg16_nt") : null;
+      return all4(aSm, bSn) ? `matmul_sg${teamRows(block.m)}_nt` : null;
     case "tn":
-      return all4(block.m, aSk, bSk) ? (teamRows(block.m) === 8 ? "matmul_sg8_tn" : "matmul_sg16_tn") : null;
+      return all4(block.m, aSk, bSk) ? `matmul_sg${teamRows(block.m)}_tn` : null;
   }
 }
 
