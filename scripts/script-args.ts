@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 export interface ScriptArgs {
   help: boolean;
-  /** The value after `flag`, when given. */
+  /** The value after the last `flag`, when given (so `npm run x -- --out dir` overrides the script's default). */
   string(flag: string): string | undefined;
   /** The value after `flag` as a number (NaN when it is not one: the script's own checks name it). */
   number(flag: string): number | undefined;
@@ -13,7 +13,7 @@ export interface ScriptArgs {
 
 export function scriptArgs(argv: readonly string[] = process.argv.slice(2)): ScriptArgs {
   const value = (flag: string): string | undefined => {
-    const at = argv.indexOf(flag);
+    const at = argv.lastIndexOf(flag);
     return at >= 0 ? argv[at + 1] : undefined;
   };
   return {

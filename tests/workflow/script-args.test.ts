@@ -22,6 +22,8 @@ describe("scriptArgs", () => {
     expect(args.string("--limit")).toBeUndefined();
     expect(args.number("--limit")).toBeUndefined();
     expect(scriptArgs(["--out", "x", "--help"]).help).toBe(true);
+    // npm scripts pass their default first: `npm run data:shapes -- --out elsewhere` must win
+    expect(scriptArgs(["--out", "data/shapes", "--per-class", "10", "--out", "data/other"]).string("--out")).toBe("data/other");
   });
 
   it("make-shapes and write-mnist-images run main() as programs: --help, options, a failure exits 1 with its message", () => {
