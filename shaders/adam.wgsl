@@ -1,14 +1,25 @@
 // Optimizer updates, in place, one pass over memory, and the non-finite-loss guard.
 // status[0] != 0 (set by guard when a loss was NaN or infinite) turns every update into a no-op,
 // so a step with a bad loss leaves the weights as they were, without reading the loss back.
-// *_vec4 kernels move four floats per load; they run when the tensor's size divides by 4.
-// 1-D dispatches fold into 2-D past 65,535 workgroups: i = gid.x + gid.y * nwg.x * WG.
+// Updates read the tensors as vec4s and split them into contiguous slices as the elementwise
+// kernels do (see shaders/elementwise.wgsl): a few workgroups, runs of RUN lanes per sub-slice.
+// n counts floats; bindings are rounded up to whole vec4s, and updating the padding past n is
+// harmless.
 
-override WG: u32 = 256;
+override WG: u32 = 64;
+const RUN: u32 = 8u;
 
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+struct Span { first: u32, end: u32 }
 
-// n counts elements of the kernel's array type (floats, or vec4s for *_vec4).
+// The vec4s this invocation takes: first, first + RUN, ... below end.
+fn span(gid: vec3u, nwg: vec3u, n: u32) -> Span {
+  let n4 = (n + 3u) / 4u;
+  let runs = nwg.x * (WG / RUN);
+  let per = ((n4 + runs - 1u) / runs + RUN - 1u) / RUN * RUN;
+  let start = (gid.x / RUN) * per;
+  return Span(start + gid.x % RUN, min(start + per, n4));
+}
+
 // Keras' Adam with alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t) computed on the CPU:
 //   m += (g - m) * (1 - beta1); v += (g^2 - v) * (1 - beta2); p -= m * alpha / (sqrt(v) + eps)
 struct Adam { n: u32, alpha: f32, one_minus_beta1: f32, one_minus_beta2: f32, epsilon: f32 }
@@ -19,82 +30,54 @@ struct Sgd { n: u32, learning_rate: f32, momentum: f32 }
 @group(1) @binding(0) var<uniform> sgd_params: Sgd;
 
 // ---- adam: reads grad, status; writes param, m, v
-@group(0) @binding(0) var<storage, read> adam_g: array<f32>;
+@group(0) @binding(0) var<storage, read> adam_g: array<vec4f>;
 @group(0) @binding(1) var<storage, read> adam_status: array<f32>;
-@group(0) @binding(2) var<storage, read_write> adam_param: array<f32>;
-@group(0) @binding(3) var<storage, read_write> adam_m: array<f32>;
-@group(0) @binding(4) var<storage, read_write> adam_v: array<f32>;
+@group(0) @binding(2) var<storage, read_write> adam_param: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> adam_m: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> adam_v: array<vec4f>;
 
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= adam_params.n || adam_status[0] != 0.0) { return; }
-  let g = adam_g[i];
-  let m = adam_m[i] + (g - adam_m[i]) * adam_params.one_minus_beta1;
-  let v = adam_v[i] + (g * g - adam_v[i]) * adam_params.one_minus_beta2;
-  adam_m[i] = m;
-  adam_v[i] = v;
-  adam_param[i] -= m * adam_params.alpha / (sqrt(v) + adam_params.epsilon);
-}
-
-@group(0) @binding(0) var<storage, read> adam4_g: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> adam4_param: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> adam4_m: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> adam4_v: array<vec4f>;
-
-@compute @workgroup_size(WG)
-fn adam_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= adam_params.n || adam_status[0] != 0.0) { return; }
-  let g = adam4_g[i];
-  let m = adam4_m[i] + (g - adam4_m[i]) * adam_params.one_minus_beta1;
-  let v = adam4_v[i] + (g * g - adam4_v[i]) * adam_params.one_minus_beta2;
-  adam4_m[i] = m;
-  adam4_v[i] = v;
-  adam4_param[i] -= m * adam_params.alpha / (sqrt(v) + adam_params.epsilon);
+  if (adam_status[0] != 0.0) { return; }
+  let s = span(gid, nwg, adam_params.n);
+  let p = adam_params;
+  for (var i = s.first; i < s.end; i += RUN) {
+    // each tensor loaded once: every storage access is expensive on software Vulkan
+    let g = adam_g[i];
+    let m0 = adam_m[i];
+    let v0 = adam_v[i];
+    let w = adam_param[i];
+    let m = m0 + (g - m0) * p.one_minus_beta1;
+    let v = v0 + (g * g - v0) * p.one_minus_beta2;
+    adam_m[i] = m;
+    adam_v[i] = v;
+    adam_param[i] = w - m * p.alpha / (sqrt(v) + p.epsilon);
+  }
 }
 
 // ---- sgd (momentum): reads grad, status; writes param, velocity
-@group(0) @binding(0) var<storage, read> sgd_g: array<f32>;
+@group(0) @binding(0) var<storage, read> sgd_g: array<vec4f>;
 @group(0) @binding(1) var<storage, read> sgd_status: array<f32>;
-@group(0) @binding(2) var<storage, read_write> sgd_param: array<f32>;
-@group(0) @binding(3) var<storage, read_write> sgd_velocity: array<f32>;
+@group(0) @binding(2) var<storage, read_write> sgd_param: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> sgd_velocity: array<vec4f>;
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= sgd_params.n || sgd_status[0] != 0.0) { return; }
-  let v = sgd_params.momentum * sgd_velocity[i] - sgd_params.learning_rate * sgd_g[i];
-  sgd_velocity[i] = v;
-  sgd_param[i] += v;
-}
-
-@group(0) @binding(0) var<storage, read> sgd4_g: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> sgd4_param: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> sgd4_velocity: array<vec4f>;
-
-@compute @workgroup_size(WG)
-fn sgd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= sgd_params.n || sgd_status[0] != 0.0) { return; }
-  let v = sgd_params.momentum * sgd4_velocity[i] - sgd_params.learning_rate * sgd4_g[i];
-  sgd4_velocity[i] = v;
-  sgd4_param[i] += v;
+  if (sgd_status[0] != 0.0) { return; }
+  let s = span(gid, nwg, sgd_params.n);
+  for (var i = s.first; i < s.end; i += RUN) {
+    let v = sgd_params.momentum * sgd_velocity[i] - sgd_params.learning_rate * sgd_g[i];
+    sgd_velocity[i] = v;
+    sgd_param[i] += v;
+  }
 }
 
 // ---- sgd_plain (no momentum): reads grad, status; writes param
 @compute @workgroup_size(WG)
 fn sgd_plain(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= sgd_params.n || sgd_status[0] != 0.0) { return; }
-  sgd_param[i] -= sgd_params.learning_rate * sgd_g[i];
-}
-
-@compute @workgroup_size(WG)
-fn sgd_plain_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= sgd_params.n || sgd_status[0] != 0.0) { return; }
-  sgd4_param[i] -= sgd_params.learning_rate * sgd4_g[i];
+  if (sgd_status[0] != 0.0) { return; }
+  let s = span(gid, nwg, sgd_params.n);
+  for (var i = s.first; i < s.end; i += RUN) { sgd_param[i] -= sgd_params.learning_rate * sgd_g[i]; }
 }
 
 // ---- guard: status[0] = 1 when loss[0] is NaN or +-Infinity; never cleared here.

@@ -1,6 +1,6 @@
 import { shapeString, type Tensor } from "../tensor.js";
 import { checkStatus } from "./guard.js";
-import { chunks, grid1d, params, run, sameShape, shapeError } from "./run.js";
+import { blockGroups, chunks, params, run, sameShape, shapeError, vec4Binding } from "./run.js";
 
 export interface AdamOptions {
   learningRate?: number;
@@ -27,15 +27,9 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, st
   }
   checkFinite("adamUpdate", { learningRate, epsilon });
   const alpha = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
-  const vec4 = param.size % 4 === 0;
   for (const [offset, length] of chunks(param.size, 1)) {
-    const n = vec4 ? length / 4 : length;
-    run(
-      vec4 ? "adam_vec4" : "adam",
-      [grad.binding(offset, length), status, param.binding(offset, length), m.binding(offset, length), v.binding(offset, length)],
-      params([n], [alpha, 1 - beta1, 1 - beta2, epsilon]),
-      grid1d(n),
-    );
+    const [g, p, mb, vb] = [grad, param, m, v].map((t) => vec4Binding(t, offset, length));
+    run("adam", [g, status, p, mb, vb], params([length], [alpha, 1 - beta1, 1 - beta2, epsilon]), blockGroups(length));
   }
 }
 

@@ -1,6 +1,6 @@
 import { record } from "../autograd.js";
 import { shapeString, type Tensor } from "../tensor.js";
-import { chunks, grid1d, output, params, run, sameShape, shapeError } from "./run.js";
+import { blockGroups, chunks, output, params, run, sameShape, shapeError, vec4Binding } from "./run.js";
 
 /** a + b, elementwise, same shapes (sums gradients where a tensor is used twice). */
 export function add(a: Tensor, b: Tensor): Tensor {
@@ -9,7 +9,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   }
   const out = output(a.shape, "add");
   for (const [offset, length] of chunks(a.size, 1)) {
-    run("add", [a.binding(offset, length), b.binding(offset, length), out.binding(offset, length)], params([length]), grid1d(length));
+    run("add", [vec4Binding(a, offset, length), vec4Binding(b, offset, length), vec4Binding(out, offset, length)], params([length]), blockGroups(length));
   }
   return record(out, "add", [a, b], (dy) => [dy, dy]);
 }

@@ -1,7 +1,7 @@
 import { record } from "../autograd.js";
 import { shapeString, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
-import { chunks, grid1d, output, params, run, shapeError } from "./run.js";
+import { blockGroups, chunks, output, params, run, shapeError, vec4Binding } from "./run.js";
 import { sumRows } from "./sum.js";
 
 /**
@@ -17,7 +17,7 @@ export function biasAdd(x: Tensor, b: Tensor, activation: "linear" | "relu" = "l
   const rows = x.size / Math.max(channels, 1);
   for (const [first, count] of chunks(rows, channels)) {
     const [offset, length] = [first * channels, count * channels];
-    run(activation === "relu" ? "bias_relu" : "bias_add", [x.binding(offset, length), b, y.binding(offset, length)], params([length, channels]), grid1d(length));
+    run(activation === "relu" ? "bias_relu" : "bias_add", [vec4Binding(x, offset, length), b, vec4Binding(y, offset, length)], params([length, channels]), blockGroups(length));
   }
   return record(y, "biasAdd", [x, b], (dy) => {
     const g = activation === "relu" ? reluBackward(y, dy) : dy;

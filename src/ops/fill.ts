@@ -1,11 +1,11 @@
-import { chunks, grid1d, output, params, run } from "./run.js";
+import { blockGroups, chunks, output, params, run, vec4Binding } from "./run.js";
 import type { Shape, Tensor } from "../tensor.js";
 
 /** A tensor of `shape` with every element `value` (zeros, ones, optimizer state). */
 export function fill(shape: Shape, value: number): Tensor {
   const out = output(shape, "fill");
   for (const [offset, length] of chunks(out.size, 1)) {
-    run("fill", [out.binding(offset, length)], params([length], [value]), grid1d(length));
+    run("fill", [vec4Binding(out, offset, length)], params([length], [value]), blockGroups(length));
   }
   return out;
 }

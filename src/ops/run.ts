@@ -19,7 +19,7 @@ export function output(shape: Shape, op: string): Tensor {
   const t = emptyTensor(shape, `output of ${op}`);
   if (debug.poison && t.size > 0) {
     for (const [offset, length] of chunks(t.size, 1)) {
-      run("fill", [t.binding(offset, length)], params([length], [NaN]), grid1d(length));
+      run("fill", [vec4Binding(t, offset, length)], params([length], [NaN]), blockGroups(length));
     }
   }
   return t;
@@ -102,4 +102,37 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 export function describe(name: string, shape: Shape): string {
   return `${name} ${shapeString(shape)}`;
+}
+
+/** Workgroups a vec4 block kernel (elementwise, optimizers) spreads its array over, at most. */
+export const MAX_BLOCK_GROUPS = 32;
+/** vec4s each workgroup of a block kernel should have before another workgroup pays off. */
+const MIN_VEC4_PER_GROUP = 2048;
+
+/**
+ * Workgroups for a block kernel over `n` floats: each walks one contiguous slice of the vec4s.
+ * Few of them: on software Vulkan every workgroup costs about a microsecond of setup.
+ */
+export function blockGroups(n: number): [number] {
+  const vec4s = Math.ceil(n / 4);
+  if (vec4s === 0) return [0];
+  return [Math.min(Math.ceil(vec4s / MIN_VEC4_PER_GROUP), MAX_BLOCK_GROUPS, gpu().maxWorkgroupsPerDimension)];
+}
+
+/**
+ * A binding of floats [offset, offset + length) of `t` for a kernel that reads it as
+ * array<vec4f>: the size rounds up to whole vec4s. Only a range that ends at the tensor's end may
+ * round up (into its pooled buffer's padding, which kernels may overwrite); any other range
+ * would reach into elements that another dispatch owns.
+ */
+export function vec4Binding(t: Tensor, offset = 0, length = t.size - offset): Binding {
+  const padded = Math.ceil(length / 4) * 4;
+  if (offset % 4 !== 0 || (padded !== length && offset + length !== t.size)) {
+    throw new Error(`gpu-cnn: vec4 binding of floats [${offset}, ${offset + length}) of ${t.name} ${shapeString(t.shape)}: it must start on a vec4 and end on one or at the tensor's end`);
+  }
+  const binding = t.binding(offset, Math.max(padded, 4));
+  if (binding.offset + binding.size > binding.buffer.size) {
+    throw new Error(`gpu-cnn: ${t.name} ${shapeString(t.shape)}: its buffer (${binding.buffer.size} bytes) has no room to round up to whole vec4s`);
+  }
+  return binding;
 }

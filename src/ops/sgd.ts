@@ -1,7 +1,7 @@
 import type { Tensor } from "../tensor.js";
 import { checkFinite, checkState } from "./adam.js";
 import { checkStatus } from "./guard.js";
-import { chunks, grid1d, params, run } from "./run.js";
+import { blockGroups, chunks, params, run, vec4Binding } from "./run.js";
 
 export interface SgdOptions {
   learningRate?: number;
@@ -19,12 +19,10 @@ export function sgdUpdate(param: Tensor, grad: Tensor, velocity: Tensor | null, 
   checkState("sgdUpdate", param, velocity && momentum !== 0 ? { grad, velocity } : { grad });
   checkStatus("sgdUpdate", status);
   if (momentum !== 0 && !velocity) throw new Error(`gpu-cnn: sgdUpdate: momentum ${momentum} needs a velocity tensor for ${param.name}`);
-  const vec4 = param.size % 4 === 0;
   for (const [offset, length] of chunks(param.size, 1)) {
-    const n = vec4 ? length / 4 : length;
-    const p = params([n], [learningRate, momentum]);
-    const [g, x] = [grad.binding(offset, length), param.binding(offset, length)];
-    if (momentum === 0) run(vec4 ? "sgd_plain_vec4" : "sgd_plain", [g, status, x], p, grid1d(n));
-    else run(vec4 ? "sgd_vec4" : "sgd", [g, status, x, velocity!.binding(offset, length)], p, grid1d(n));
+    const p = params([length], [learningRate, momentum]);
+    const [g, x] = [vec4Binding(grad, offset, length), vec4Binding(param, offset, length)];
+    if (momentum === 0) run("sgd_plain", [g, status, x], p, blockGroups(length));
+    else run("sgd", [g, status, x, vec4Binding(velocity!, offset, length)], p, blockGroups(length));
   }
 }

@@ -79,17 +79,21 @@ describe("adamUpdate", () => {
     const limit = g.maxBindingBytes;
     g.maxBindingBytes = 4096; // 1,024 floats per binding
     try {
-      await adamSteps([5000], kerasAdam, 3, 5); // vec4 kernel, last chunk 904 floats
-      await adamSteps([2049], kerasAdam, 3, 3); // scalar kernel, last chunk 1 float
+      await adamSteps([5000], kerasAdam, 3, 5); // last chunk 904 floats: whole vec4s
+      await adamSteps([2049], kerasAdam, 3, 3); // last chunk 1 float, in the padded tail vec4
+      await adamSteps([3074], kerasAdam, 2, 4); // last chunk 2 floats
+      await adamSteps([4099], kerasAdam, 2, 5); // last chunk 3 floats
     } finally {
       g.maxBindingBytes = limit;
     }
   });
 
-  it("folds dispatches past 65,535 workgroups (every element updated)", async () => {
-    const n = 256 * 65_535 + 5; // odd: the scalar kernel, one float per invocation
+  it("updates every element of a large tensor in one dispatch", async () => {
+    const n = 256 * 65_535 + 5; // not whole vec4s
     const [param, grad, m, v] = [ops.fill([n], 1), ops.fill([n], 0.5), ops.fill([n], 0), ops.fill([n], 0)];
+    dispatches = [];
     ops.adamUpdate(param, grad, m, v, tensor([0]), { step: 1 });
+    expect(updates()).toEqual(["adam"]);
     const expected = adamRef({ param: Float64Array.of(1), m: Float64Array.of(0), v: Float64Array.of(0) }, Float64Array.of(0.5), kerasAdam, 1).param[0];
     const p = await param.data();
     expectClose([p[0]], [expected], "adam folded", 1e-6);
@@ -124,9 +128,50 @@ describe("adamUpdate", () => {
     expect(() => ops.adamUpdate(t(), t(), t(), t(), tensor([0]), { step: 0 })).toThrow(/adamUpdate: step must be an integer >= 1, got 0/);
     expect(() => ops.adamUpdate(t(), t(), t(), t(), tensor([0]), { step: 1.5 })).toThrow(/step must be an integer >= 1, got 1.5/);
   });
+
+  // vec4 kernels over a few contiguous blocks: sizes not whole vec4s, smaller than a workgroup,
+  // spanning every block. Checked element by element: a norm could hide one missed element.
+  it.each([1, 2, 3, 5, 6, 7, 63, 4_094, 300_001, 300_002, 300_003])("updates each of %i elements as Keras", async (n) => {
+    const ref0: AdamState = { param: as32(random.array(n)), m: as32(random.array(n, -0.1, 0.1)), v: as32(random.array(n, 0, 0.1)) };
+    const grad = as32(random.array(n));
+    const [param, m, v] = [gpuTensor(ref0.param, [n]), gpuTensor(ref0.m, [n]), gpuTensor(ref0.v, [n])];
+    const g = gpuTensor(grad, [n]);
+    dispatches = [];
+    ops.adamUpdate(param, g, m, v, tensor([0]), { ...kerasAdam, step: 4 });
+    expect(updates()).toEqual(["adam"]);
+    const ref = adamRef(ref0, grad, kerasAdam, 4);
+    expectEach(await m.data(), ref.m, `adam ${n} m`);
+    expectEach(await v.data(), ref.v, `adam ${n} v`);
+    expectEach(await param.data(), ref.param, `adam ${n} param`);
+    for (const t of [param, m, v, g]) t.dispose();
+  });
 });
 
+/** Every element within tol of the reference (relative to max(1, |ref|)). */
+function expectEach(out: Float32Array, ref: Float64Array, what: string, tol = 1e-5): void {
+  expect(out.length, what).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    if (!(Math.abs(out[i] - ref[i]) <= tol * Math.max(1, Math.abs(ref[i])))) {
+      expect.fail(`${what}: element ${i} is ${out[i]}, expected ${ref[i]}`);
+    }
+  }
+}
+
 describe("sgdUpdate", () => {
+  for (const momentum of [0, 0.9]) {
+    it.each([1, 3, 6, 7, 300_001, 300_003])(`updates each of %i elements, momentum ${momentum}`, async (n) => {
+      const [p0, v0, grad] = [as32(random.array(n)), as32(random.array(n)), as32(random.array(n))];
+      const [param, velocity] = [gpuTensor(p0, [n]), gpuTensor(v0, [n])];
+      const g = gpuTensor(grad, [n]);
+      ops.sgdUpdate(param, g, velocity, tensor([0]), { learningRate: 0.1, momentum });
+      const ref = sgdRef(p0, momentum === 0 ? new Float64Array(n) : v0, grad, Math.fround(0.1), momentum === 0 ? 0 : Math.fround(momentum));
+      expectEach(await param.data(), ref.param, `sgd ${n} param`);
+      // without momentum the velocity is not touched
+      expectEach(await velocity.data(), momentum === 0 ? v0 : ref.velocity, `sgd ${n} velocity`);
+      for (const t of [param, velocity, g]) t.dispose();
+    });
+  }
+
   for (const momentum of [0, 0.9]) {
     it.each([[[16, 33]], [[37]]])(`3 steps, momentum ${momentum}, shape %j`, async (shape) => {
       const n = numel(shape);
