@@ -14,6 +14,8 @@ export interface GpuInfo {
   source: string;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
+  /** A CPU implementation of WebGPU (lavapipe, SwiftShader): kernels size their grids for its cores. */
+  software: boolean;
 }
 
 export interface AdapterSource {
@@ -128,7 +130,10 @@ export class Gpu {
       source,
       maxBufferSize: device.limits.maxBufferSize,
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      software: false,
     };
+    const names = [gpuInfo.vendor, gpuInfo.architecture, gpuInfo.device, gpuInfo.description].join(" ");
+    gpuInfo.software = /llvmpipe|lavapipe|swiftshader/i.test(names) || !!(ai as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
     const kernels = await compileKernels(device);
     return new Gpu(device, gpuInfo, kernels);
   }

@@ -23,14 +23,16 @@ export class BufferPool {
 
   /** A buffer of at least `bytes`; `what` names the tensor in the error when it cannot fit. */
   acquire(bytes: number, what: string): GPUBuffer {
+    // sizes stay multiples of 16 (vec4 kernels bind a tensor's tail as a whole vec4)
+    const largest = Math.floor(this.maxBufferSize / 16) * 16;
     const size = sizeClass(bytes);
-    if (bytes > this.maxBufferSize) {
+    if (bytes > largest) {
       throw new Error(
         `gpu-cnn: ${what} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, but this adapter's largest buffer (maxBufferSize) is ` +
           `${(this.maxBufferSize / 2 ** 20).toFixed(1)} MiB. Use a smaller batch, image size or layer.`,
       );
     }
-    const alloc = Math.min(size, Math.ceil(this.maxBufferSize / 4) * 4);
+    const alloc = Math.min(size, largest);
     const buffer = this.free.get(alloc)?.pop() ?? this.create(alloc);
     this.live.add(buffer);
     this.bytesInUse += buffer.size;

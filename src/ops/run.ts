@@ -116,7 +116,10 @@ const MIN_VEC4_PER_GROUP = 2048;
 export function blockGroups(n: number): [number] {
   const vec4s = Math.ceil(n / 4);
   if (vec4s === 0) return [0];
-  return [Math.min(Math.ceil(vec4s / MIN_VEC4_PER_GROUP), MAX_BLOCK_GROUPS, gpu().maxWorkgroupsPerDimension)];
+  const g = gpu();
+  // a GPU wants thousands of lanes in flight: there, about one vec4 per lane
+  const [perGroup, most] = g.info.software ? [MIN_VEC4_PER_GROUP, MAX_BLOCK_GROUPS] : [64, g.maxWorkgroupsPerDimension];
+  return [Math.min(Math.ceil(vec4s / perGroup), most, g.maxWorkgroupsPerDimension)];
 }
 
 /**
