@@ -17,6 +17,23 @@ describe("device", () => {
     expect(gpu().device.limits.maxBufferSize).toBe(info.maxBufferSize);
   });
 
+  it("throttles only Dawn's own event polling: JavaScript setImmediate callbacks run as before", async () => {
+    await initGpu();
+    expect((globalThis.setImmediate as { gpuCnnThrottled?: boolean }).gpuCnnThrottled).toBe(true);
+    const order: string[] = [];
+    await new Promise<void>((done) => {
+      setTimeout(() => order.push("timeout"), 5);
+      setImmediate((tag: string) => order.push(tag), "immediate");
+      setTimeout(() => done(), 20);
+    });
+    expect(order).toEqual(["immediate", "timeout"]);
+    const { promisify } = await import("node:util");
+    await promisify(setImmediate)();
+    // a GPU read-back (Dawn polls while it waits) still resolves, with the right values
+    const y = ops.relu(tensor(Float32Array.from([-1, 2, -3, 4, 5]), [5]));
+    expect([...(await y.data())]).toEqual([0, 2, 0, 4, 5]);
+  });
+
   it("finds a software Vulkan driver by itself when the configured one is missing", () => {
     const script = `import("${resolve(__dirname, "../src/index.node.ts")}").then(async (m) => console.log("ADAPTER " + m.describeGpu(await m.initGpu())))`;
     const out = execFileSync(process.execPath, ["--import", "tsx", "--import", resolve(__dirname, "../scripts/wgsl.mjs"), "-e", script], {
