@@ -4,10 +4,14 @@
 //   input gradient  dx[pixel, ci]        = sum over (ky, kx, co) of dy[...] * w[ky, kx, ci, co]
 //   filter gradient dw[(ky, kx, ci), co] = sum over (n, oy, ox) of x[...] * dy[n, oy, ox, co],
 //                   one partial sum per slice of output rows (the op adds the slices up).
-// Every invocation computes a tile of 4 pixels (or filter rows) by 4 or 8 channels, so each value
-// it loads feeds 4 to 8 multiply-adds. Edge tiles clamp their reads and skip their writes.
-// The *_vec4 entry points need out_c % 4 == 0 and load and store 4 output channels at once;
-// the plain ones take any channel counts.
+// On lavapipe (software Vulkan) a storage load or store costs a bounds-checked loop over the lanes,
+// ~50x a multiply-add, so what counts is loads per multiply-add:
+// - out_c % 4 == 0 (vec4 loads along channels): strips of 8-16 pixels along one row by 16 output
+//   channels (forward) or 1-4 input channels (input gradient); with stride 1 across, the inputs
+//   under a strip slide by one per filter column, so a step loads one new value, not one per
+//   pixel. Edge strips start early and repeat channels instead of branching around stores.
+// - the filter gradient and out_c % 4 != 0: tiles of 4 pixels (or filter rows) by 4 or 8
+//   channels; edge tiles clamp their reads and skip their writes.
 // The op binds one batch chunk at a time; x_off / y_off locate the chunk inside its bindings
 // (binding offsets must be 256-byte aligned, chunk starts need not be).
 
@@ -38,7 +42,7 @@ struct Conv {
 @group(1) @binding(0) var<uniform> p: Conv;
 
 const LANES = vec4u(0u, 1u, 2u, 3u);
-const PIXELS = 4u; // pixels (or filter rows) per invocation
+const PIXELS = 4u; // pixels (or filter rows) per invocation of the 4-pixel tiles
 
 fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
@@ -110,54 +114,117 @@ fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   }
 }
 
+// ---- forward with out_c % 4 == 0: strips of output pixels by 16 channels ----
+// An invocation computes STRIP pixels of one output row (or SHORT_STRIP in conv2d_fwd_vec4) by
+// 4 groups of 4 channels, so each weight load (a vec4, the same for all the strip's pixels) feeds
+// STRIP multiply-adds. On lavapipe, loads cost far more than arithmetic: a vec4 load per lane is
+// a bounds-checked loop, ~50x a multiply-add. The last strip of a row starts early so that it
+// stays inside the row, and channel groups past out_c repeat the last one: edge tiles recompute
+// outputs another tile also writes, with the same values, instead of branching around stores.
+
+const STRIP = 16u;
+const SHORT_STRIP = 8u;
+
 @group(0) @binding(1) var<storage, read> fwd4_w: array<vec4f>;
 @group(0) @binding(2) var<storage, read> fwd4_b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> fwd4_y: array<vec4f>;
 
-// out_c % 4 == 0. gid.x/y (folded): 4 output pixels; workgroup z: 8 output channels
-@compute @workgroup_size(WG)
-fn conv2d_fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let count = p.batch * p.out_h * p.out_w;
-  let first = flat(gid, nwg) * PIXELS;
-  if (first >= count) { return; }
-  let out_c4 = p.out_c / 4u;
-  let c0 = wid.z * 2u; // the tile's two groups of 4 channels
-  let c1 = min(c0 + 1u, out_c4 - 1u);
-  var win: array<Window, PIXELS>;
-  for (var i = 0u; i < PIXELS; i++) { win[i] = window(min(first + i, count - 1u)); }
+/** A tile: its output row (n * out_h + oy), first column, and 4 channel groups (vec4 indices). */
+struct Strip { row: u32, first: u32, cols: vec4u }
 
-  var acc0: array<vec4f, PIXELS>; // [pixel] = channels 4*c0 ..
-  var acc1: array<vec4f, PIXELS>; // [pixel] = channels 4*c1 ..
-  for (var ky = 0; ky < i32(p.k_h); ky++) {
-    for (var kx = 0; kx < i32(p.k_w); kx++) {
-      var xi: array<i32, PIXELS>;
-      for (var i = 0u; i < PIXELS; i++) { xi[i] = window_tap(win[i], ky, kx); }
-      var wi = u32(ky * i32(p.k_w) + kx) * p.in_c * out_c4;
-      for (var ci = 0; ci < i32(p.in_c); ci++) {
-        let w0 = fwd4_w[wi + c0];
-        let w1 = fwd4_w[wi + c1];
-        for (var i = 0u; i < PIXELS; i++) {
-          let xv = fwd_x_at(select(-1, xi[i] + ci, xi[i] >= 0));
-          acc0[i] += xv * w0;
-          acc1[i] += xv * w1;
-        }
-        wi += out_c4;
+fn fwd_strip(gid: vec3u, nwg: vec3u, strip_len: u32) -> Strip {
+  let out_c4 = p.out_c / 4u;
+  let groups = (out_c4 + 3u) / 4u;
+  let strips = (p.out_w + strip_len - 1u) / strip_len;
+  // lanes past the last tile redo it (uniform control flow, identical stores)
+  let t = min(flat(gid, nwg), p.batch * p.out_h * strips * groups - 1u);
+  let group = t % groups;
+  let s = t / groups;
+  let first = min((s % strips) * strip_len, max(p.out_w, strip_len) - strip_len);
+  return Strip(s / strips, first, min(vec4u(group * 4u) + LANES, vec4u(out_c4 - 1u)));
+}
+
+/** The 4 channel groups' weights for filter row `row` (ky, kx, ci) as matrix columns. */
+fn fwd4_weights(row: u32, cols: vec4u) -> mat4x4f {
+  let at = row * (p.out_c / 4u);
+  return mat4x4f(fwd4_w[at + cols.x], fwd4_w[at + cols.y], fwd4_w[at + cols.z], fwd4_w[at + cols.w]);
+}
+
+fn fwd4_store(tile: Strip, i: u32, acc: mat4x4f, bias: mat4x4f) {
+  // past out_w (conv2d_fwd_vec4 on rows shorter than its strip) pixel i repeats the last column
+  let at = p.y_off / 4u + (tile.row * p.out_w + min(tile.first + i, p.out_w - 1u)) * (p.out_c / 4u);
+  fwd4_y[at + tile.cols.x] = epilogue(acc[0] + bias[0]);
+  fwd4_y[at + tile.cols.y] = epilogue(acc[1] + bias[1]);
+  fwd4_y[at + tile.cols.z] = epilogue(acc[2] + bias[2]);
+  fwd4_y[at + tile.cols.w] = epilogue(acc[3] + bias[3]);
+}
+
+fn fwd4_bias(cols: vec4u) -> mat4x4f {
+  if (p.has_bias == 0u) { return mat4x4f(); }
+  return mat4x4f(fwd4_b[cols.x], fwd4_b[cols.y], fwd4_b[cols.z], fwd4_b[cols.w]);
+}
+
+/** x at column ix of the row starting at `line` (channel included); 0 in the padding. */
+fn fwd_x_col(line: i32, ix: i32, row_ok: bool) -> f32 {
+  let inside = row_ok && ix >= 0 && ix < i32(p.in_w);
+  return select(0.0, fwd_x[select(0, line + ix * i32(p.in_c), inside)], inside);
+}
+
+// stride_w == 1 and out_w >= STRIP. Pixel i meets tap kx at input column first + i + kx - pad:
+// stepping kx shifts the strip's inputs by one, so each (ky, kx, ci) loads 1 input, not STRIP.
+// gid.x/y (folded): tile = (strip, channel group)
+@compute @workgroup_size(WG)
+fn conv2d_fwd_slide(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let tile = fwd_strip(gid, nwg, STRIP);
+  let n = tile.row / p.out_h;
+  let top = i32((tile.row % p.out_h) * p.stride_h) - i32(p.pad_top);
+  let left = i32(tile.first) - i32(p.pad_left);
+  let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
+  var acc: array<mat4x4f, STRIP>; // [pixel] columns = channel groups
+  for (var ky = 0u; ky < p.k_h; ky++) {
+    let iy = top + i32(ky);
+    let row_ok = iy >= 0 && iy < i32(p.in_h);
+    let line = image + iy * i32(p.in_w * p.in_c);
+    for (var ci = 0u; ci < p.in_c; ci++) {
+      // xs[i] = input under pixel i's current tap; preload all but the last for kx = 0
+      var xs: array<f32, STRIP>;
+      for (var i = 1u; i < STRIP; i++) { xs[i] = fwd_x_col(line + i32(ci), left + i32(i) - 1, row_ok); }
+      for (var kx = 0u; kx < p.k_w; kx++) {
+        for (var i = 0u; i + 1u < STRIP; i++) { xs[i] = xs[i + 1u]; }
+        xs[STRIP - 1u] = fwd_x_col(line + i32(ci), left + i32(STRIP - 1u + kx), row_ok);
+        let wm = fwd4_weights((ky * p.k_w + kx) * p.in_c + ci, tile.cols);
+        for (var i = 0u; i < STRIP; i++) { acc[i] += xs[i] * wm; }
       }
     }
   }
-  var b0 = vec4f(0.0);
-  var b1 = vec4f(0.0);
-  if (p.has_bias != 0u) {
-    b0 = fwd4_b[c0];
-    b1 = fwd4_b[c1];
+  let bias = fwd4_bias(tile.cols);
+  for (var i = 0u; i < STRIP; i++) { fwd4_store(tile, i, acc[i], bias); }
+}
+
+// Any strides and widths: each pixel of a SHORT_STRIP strip loads its own input per tap.
+// gid.x/y (folded): tile = (strip, channel group)
+@compute @workgroup_size(WG)
+fn conv2d_fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let tile = fwd_strip(gid, nwg, SHORT_STRIP);
+  let n = tile.row / p.out_h;
+  let top = i32((tile.row % p.out_h) * p.stride_h) - i32(p.pad_top);
+  let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
+  var left: array<i32, SHORT_STRIP>; // each pixel's window's first column
+  for (var i = 0u; i < SHORT_STRIP; i++) { left[i] = i32(min(tile.first + i, p.out_w - 1u) * p.stride_w) - i32(p.pad_left); }
+  var acc: array<mat4x4f, SHORT_STRIP>;
+  for (var ky = 0u; ky < p.k_h; ky++) {
+    let iy = top + i32(ky);
+    let row_ok = iy >= 0 && iy < i32(p.in_h);
+    let line = image + iy * i32(p.in_w * p.in_c);
+    for (var kx = 0u; kx < p.k_w; kx++) {
+      for (var ci = 0u; ci < p.in_c; ci++) {
+        let wm = fwd4_weights((ky * p.k_w + kx) * p.in_c + ci, tile.cols);
+        for (var i = 0u; i < SHORT_STRIP; i++) { acc[i] += fwd_x_col(line + i32(ci), left[i] + i32(kx), row_ok) * wm; }
+      }
+    }
   }
-  let y4 = p.y_off / 4u;
-  for (var i = 0u; i < PIXELS; i++) {
-    if (first + i >= count) { break; }
-    let base = y4 + (first + i) * out_c4;
-    fwd4_y[base + c0] = epilogue(acc0[i] + b0);
-    if (c0 + 1u < out_c4) { fwd4_y[base + c1] = epilogue(acc1[i] + b1); }
-  }
+  let bias = fwd4_bias(tile.cols);
+  for (var i = 0u; i < SHORT_STRIP; i++) { fwd4_store(tile, i, acc[i], bias); }
 }
 
 // ---- input gradient: dy [n, out_h, out_w, out_c], w -> dx [n, in_h, in_w, in_c] ----
@@ -230,7 +297,8 @@ fn conv2d_bwd_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 @group(0) @binding(0) var<storage, read> bin4_dy: array<vec4f>;
 @group(0) @binding(1) var<storage, read> bin4_w: array<vec4f>;
 
-// out_c % 4 == 0: each step is a dot product over 4 output channels of dy and of w.
+// out_c % 4 == 0 where the strips below do not apply (stride 2 across, rows under STRIP): each
+// step is a dot product over 4 output channels of dy and of w.
 // gid.x/y (folded): 4 input pixels; workgroup z: 4 input channels
 @compute @workgroup_size(WG)
 fn conv2d_bwd_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -267,6 +335,129 @@ fn conv2d_bwd_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   }
   for (var i = 0u; i < PIXELS; i++) {
     if (first + i < count) { store_dx(first + i, ci, acc[i]); }
+  }
+}
+
+// ---- input gradient, stride_w == 1, out_c % 4 == 0, in_w >= STRIP: strips by 1-4 channels ----
+// Like the forward pass with dy as the input: an invocation sums STRIP input pixels of one row
+// by `chans` (1 to 4) input channels, dotting 4 output channels at a time. Pixel i meets tap kx at
+// dy column first + i + pad_left - kx: walking kx down from k_w - 1 shifts the strip's dy vec4s
+// by one, so each (ky, co4, kx) loads 1 of them. One entry point per channel count: a layer with
+// 1 or 3 input channels computes no padding channels.
+
+/** dy (vec4 of channels) at output column ox of the output row starting at `line`; 0 outside. */
+fn slide_dy(line: i32, ox: i32, row_ok: bool) -> vec4f {
+  let inside = row_ok && ox >= 0 && ox < i32(p.out_w);
+  return select(vec4f(0.0), bin4_dy[select(0, line + ox * i32(p.out_c / 4u), inside)], inside);
+}
+
+fn bwd_input_slide(gid: vec3u, nwg: vec3u, chans: u32) {
+  let out_c4 = p.out_c / 4u;
+  let groups = (p.in_c + chans - 1u) / chans;
+  let strips = (p.in_w + STRIP - 1u) / STRIP;
+  let t = min(flat(gid, nwg), p.batch * p.in_h * strips * groups - 1u);
+  let group = t % groups;
+  let s = t / groups;
+  let row = s / strips; // n * in_h + iy
+  let first = min((s % strips) * STRIP, p.in_w - STRIP);
+  // channel groups past in_c repeat the last channel (identical stores)
+  let ci = min(vec4u(group * chans) + LANES, vec4u(p.in_c - 1u));
+  let n = row / p.in_h;
+  let py = i32(row % p.in_h + p.pad_top); // the row in padded coordinates
+  let left = i32(first + p.pad_left) - i32(p.k_w - 1u);
+  var acc: array<vec4f, STRIP>; // [pixel] = channels ci
+  for (var ky = 0u; ky < p.k_h; ky++) {
+    let ty = py - i32(ky);
+    let oy = ty / i32(p.stride_h);
+    let row_ok = ty >= 0 && ty % i32(p.stride_h) == 0 && oy < i32(p.out_h);
+    let line = i32(p.y_off / 4u) + (i32(n * p.out_h) + oy) * i32(p.out_w * out_c4);
+    for (var co4 = 0u; co4 < out_c4; co4++) {
+      var ds: array<vec4f, STRIP>; // ds[i] = dy under pixel i's current tap
+      for (var i = 1u; i < STRIP; i++) { ds[i] = slide_dy(line + i32(co4), left + i32(i) - 1, row_ok); }
+      for (var b = 0u; b < p.k_w; b++) {
+        for (var i = 0u; i + 1u < STRIP; i++) { ds[i] = ds[i + 1u]; }
+        ds[STRIP - 1u] = slide_dy(line + i32(co4), left + i32(STRIP - 1u + b), row_ok);
+        // rows w[ky, kx, ci, :] of this tap, in vec4s
+        let wrow = (ky * p.k_w + p.k_w - 1u - b) * p.in_c;
+        var wv: array<vec4f, 4>;
+        for (var j = 0u; j < chans; j++) { wv[j] = bin4_w[(wrow + ci[j]) * out_c4 + co4]; }
+        for (var i = 0u; i < STRIP; i++) {
+          for (var j = 0u; j < chans; j++) { acc[i][j] += dot(ds[i], wv[j]); }
+        }
+      }
+    }
+  }
+  let base = p.x_off + (row * p.in_w + first) * p.in_c;
+  for (var i = 0u; i < STRIP; i++) {
+    for (var j = 0u; j < chans; j++) { bin_dx[base + i * p.in_c + ci[j]] = acc[i][j]; }
+  }
+}
+
+// gid.x/y (folded): tile = (strip, channel group)
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_slide1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { bwd_input_slide(gid, nwg, 1u); }
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_slide2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { bwd_input_slide(gid, nwg, 2u); }
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_slide3(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { bwd_input_slide(gid, nwg, 3u); }
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_slide4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { bwd_input_slide(gid, nwg, 4u); }
+
+// One input channel, stride 1, k_h <= 3 (an image input's gradient): blocks of RING_ROWS rows of
+// STRIP pixels. Each dy row is loaded once per block and feeds the (up to 3) input rows its taps
+// reach, held in a ring of accumulators: slot s sums input row oy - pad_top + s. After dy row oy,
+// slot 0 has all its taps: it is stored and the ring turns. Against the row strips above, which
+// load each dy row once per tap row, this halves the loads (measured 1.3-1.7x faster).
+const RING_ROWS = 4u;
+
+@compute @workgroup_size(WG)
+fn conv2d_bwd_input_ring1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out_c4 = p.out_c / 4u;
+  let strips = (p.in_w + STRIP - 1u) / STRIP;
+  let blocks = (p.in_h + RING_ROWS - 1u) / RING_ROWS;
+  let t = min(flat(gid, nwg), p.batch * blocks * strips - 1u);
+  let first = min((t % strips) * STRIP, p.in_w - STRIP);
+  let block = t / strips;
+  let n = block / blocks;
+  // the last block starts early to stay inside the image (its rows are stored twice, equal)
+  let iy0 = min((block % blocks) * RING_ROWS, max(p.in_h, RING_ROWS) - RING_ROWS);
+  let iy_end = min(iy0 + RING_ROWS, p.in_h);
+  let left = i32(first + p.pad_left) - i32(p.k_w - 1u);
+  let tap_row = p.k_w * out_c4; // vec4s between taps (ky, kx) and (ky + 1, kx) of the filter
+  var ring0: array<f32, STRIP>;
+  var ring1: array<f32, STRIP>;
+  var ring2: array<f32, STRIP>;
+  // the dy rows whose taps reach rows iy0 .. iy_end - 1
+  for (var oy = i32(iy0 + p.pad_top) - i32(p.k_h - 1u); oy < i32(iy_end + p.pad_top); oy++) {
+    let row_ok = oy >= 0 && oy < i32(p.out_h);
+    let line = i32(p.y_off / 4u) + (i32(n * p.out_h) + oy) * i32(p.out_w * out_c4);
+    for (var co4 = 0u; co4 < out_c4; co4++) {
+      var ds: array<vec4f, STRIP>; // as in bwd_input_slide
+      for (var i = 1u; i < STRIP; i++) { ds[i] = slide_dy(line + i32(co4), left + i32(i) - 1, row_ok); }
+      for (var b = 0u; b < p.k_w; b++) {
+        for (var i = 0u; i + 1u < STRIP; i++) { ds[i] = ds[i + 1u]; }
+        ds[STRIP - 1u] = slide_dy(line + i32(co4), left + i32(STRIP - 1u + b), row_ok);
+        // w[ky, kx, 0, co4] for ky = 0, 1, 2 (zero past k_h)
+        let at = (p.k_w - 1u - b) * out_c4 + co4;
+        let last = arrayLength(&bin4_w) - 1u;
+        let w0 = bin4_w[at];
+        let w1 = select(vec4f(0.0), bin4_w[min(at + tap_row, last)], p.k_h > 1u);
+        let w2 = select(vec4f(0.0), bin4_w[min(at + 2u * tap_row, last)], p.k_h > 2u);
+        for (var i = 0u; i < STRIP; i++) {
+          ring0[i] += dot(ds[i], w0);
+          ring1[i] += dot(ds[i], w1);
+          ring2[i] += dot(ds[i], w2);
+        }
+      }
+    }
+    let iy = oy - i32(p.pad_top);
+    if (iy >= i32(iy0) && iy < i32(iy_end)) {
+      let base = p.x_off + (n * p.in_h + u32(iy)) * p.in_w + first;
+      for (var i = 0u; i < STRIP; i++) { bin_dx[base + i] = ring0[i]; }
+    }
+    ring0 = ring1;
+    ring1 = ring2;
+    ring2 = array<f32, STRIP>();
   }
 }
 

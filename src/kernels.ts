@@ -3,6 +3,7 @@
 // (read-only) then the outputs (read_write); group 1 binding 0 is the op's Params uniform.
 import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
+import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
 import { matmulSubgroupSource } from "../shaders/matmul-subgroup.js";
@@ -54,17 +55,27 @@ export const KERNELS = {
   matmul_reduce: k(matmul, 2, 1, { WGX: 8, WGY: 2 }),
   conv2d_fwd: k(conv2d, 3, 1),
   conv2d_fwd_vec4: k(conv2d, 3, 1),
+  conv2d_fwd_slide: k(conv2d, 3, 1),
   conv2d_bwd_input: k(conv2d, 2, 1),
   conv2d_bwd_input_vec4: k(conv2d, 2, 1),
+  conv2d_bwd_input_slide1: k(conv2d, 2, 1),
+  conv2d_bwd_input_slide2: k(conv2d, 2, 1),
+  conv2d_bwd_input_slide3: k(conv2d, 2, 1),
+  conv2d_bwd_input_slide4: k(conv2d, 2, 1),
+  conv2d_bwd_input_ring1: k(conv2d, 2, 1),
   conv2d_bwd_filter: k(conv2d, 2, 1),
   conv2d_bwd_filter_vec4: k(conv2d, 2, 1),
+  // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-subgroup.wgsl)
+  conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroup, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),
-  maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2),
+  maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2, { WG: 64 }),
+  maxpool2d_fwd_vec4_2x2_max: k(maxpool2d, 1, 1, { WG: 64 }),
   maxpool2d_bwd: k(maxpool2d, 2, 1),
   maxpool2d_bwd_vec4: k(maxpool2d, 2, 1),
   maxpool2d_bwd_tile: k(maxpool2d, 2, 1),
   maxpool2d_bwd_tile_vec4: k(maxpool2d, 2, 1),
+  maxpool2d_bwd_tile_vec4_2x2: k(maxpool2d, 2, 1, { WG: 64 }),
   softmax_fwd: k(softmax, 1, 1),
   softmax_bwd: k(softmax, 2, 1),
   softmax_xent_fwd: k(softmax, 2, 2),

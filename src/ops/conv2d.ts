@@ -1,5 +1,6 @@
 import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
+import type { KernelName } from "../kernels.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
 import { grid1d, output, params, run, shapeError } from "./run.js";
@@ -18,9 +19,22 @@ export interface Conv2dOptions {
 
 /** Lanes per workgroup; matches `override WG` in shaders/conv2d.wgsl. */
 const WG = 64;
-/** Each invocation computes 4 pixels (or filter rows) by 4 channels, 8 in the *_vec4 kernels. */
+/** The plain kernels compute 4 pixels (or filter rows) by 4 channels, 8 in conv2d_bwd_filter_vec4. */
 const TILE = 4;
 const VEC4_TILE = 8;
+/**
+ * Pixels per strip in the strip kernels (STRIP and SHORT_STRIP in shaders/conv2d.wgsl): the
+ * sliding ones (stride 1) and the forward for other strides or narrow outputs.
+ */
+const STRIP = 16;
+const SHORT_STRIP = 8;
+/** Output channels per forward strip tile: 4 groups of 4. */
+const STRIP_CHANNELS = 16;
+/** Input rows per block of conv2d_bwd_input_ring1 (RING_ROWS in shaders/conv2d.wgsl). */
+const RING_ROWS = 4;
+/** A filter-gradient team's tile (shaders/conv2d-subgroup.wgsl): 16 filter rows by 8 x 4 channels. */
+const TEAM_ROWS = 16;
+const TEAM_CHANNELS = 32;
 /**
  * Invocations the filter gradient aims for: its output (the filter) is small and its reduction
  * (every output pixel of the batch) long, so the reduction is cut into this many slices' worth of
@@ -182,12 +196,20 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   checkFits(w, "filter");
   const relu = activation === "relu";
   const y = output([g.batch, g.outH, g.outW, g.outC], relu ? "conv2d+relu" : "conv2d");
-  const vec4 = g.outC % 4 === 0;
   for (const c of batchChunks(g, x, y)) {
-    const [gx, gy] = grid1d(Math.ceil((c.batch * g.outH * g.outW) / TILE), WG);
-    const channelTiles = Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+    const p = convParams(g, c, { bias: !!b, relu });
     // without a bias the kernel ignores its bias binding; any read-only buffer fills it
-    run(vec4 ? "conv2d_fwd_vec4" : "conv2d_fwd", [c.input, w, b ?? w, c.output], convParams(g, c, { bias: !!b, relu }), [gx, gy, channelTiles]);
+    const bindings = [c.input, w, b ?? w, c.output];
+    if (g.outC % 4 !== 0) {
+      const [gx, gy] = grid1d(Math.ceil((c.batch * g.outH * g.outW) / TILE), WG);
+      run("conv2d_fwd", bindings, p, [gx, gy, Math.ceil(g.outC / TILE)]);
+      continue;
+    }
+    // strips along output rows; stride 1 slides the inputs along the strip
+    const slide = g.strideW === 1 && g.outW >= STRIP;
+    const strip = slide ? STRIP : SHORT_STRIP;
+    const tiles = c.batch * g.outH * Math.ceil(g.outW / strip) * Math.ceil(g.outC / STRIP_CHANNELS);
+    run(slide ? "conv2d_fwd_slide" : "conv2d_fwd_vec4", bindings, p, grid1d(tiles, WG));
   }
   return record(y, "conv2d", [x, w, b], (dyIn) => {
     const dy = relu ? reluBackward(y, dyIn) : dyIn;
@@ -204,13 +226,32 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
 /** dx: each input pixel gathers dy through the filter taps that reached it. */
 function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
+  // strips of 1-4 input channels that slide along rows (stride 1 across, outC % 4 == 0); one
+  // input channel and stride 1 both ways: blocks of rows that load each dy row once
+  const slide = g.outC % 4 === 0 && g.strideW === 1 && g.inW >= STRIP;
+  const ring = slide && g.inC === 1 && g.strideH === 1 && g.kh <= 3;
+  const chans = Math.min(g.inC, 4);
   for (const c of batchChunks(g, dx, dy)) {
+    const p = convParams(g, c);
+    if (ring) {
+      const tiles = c.batch * Math.ceil(g.inH / RING_ROWS) * Math.ceil(g.inW / STRIP);
+      run("conv2d_bwd_input_ring1", [c.output, w, c.input], p, grid1d(tiles, WG));
+      continue;
+    }
+    if (slide) {
+      const tiles = c.batch * g.inH * Math.ceil(g.inW / STRIP) * Math.ceil(g.inC / chans);
+      run(SLIDE_INPUT_KERNELS[chans - 1], [c.output, w, c.input], p, grid1d(tiles, WG));
+      continue;
+    }
     const [gx, gy] = grid1d(Math.ceil((c.batch * g.inH * g.inW) / TILE), WG);
     const kernel = g.outC % 4 === 0 ? "conv2d_bwd_input_vec4" : "conv2d_bwd_input";
-    run(kernel, [c.output, w, c.input], convParams(g, c), [gx, gy, Math.ceil(g.inC / TILE)]);
+    run(kernel, [c.output, w, c.input], p, [gx, gy, Math.ceil(g.inC / TILE)]);
   }
   return dx;
 }
+
+/** The sliding input-gradient kernels by input channels per strip (1 to 4). */
+const SLIDE_INPUT_KERNELS = ["conv2d_bwd_input_slide1", "conv2d_bwd_input_slide2", "conv2d_bwd_input_slide3", "conv2d_bwd_input_slide4"] as const;
 
 /**
  * dw: for every filter element, a sum over the whole batch's output pixels. Each dispatch writes
@@ -218,15 +259,24 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
  */
 function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   const filterSize = g.kh * g.kw * g.inC * g.outC;
-  const limit = gpu().maxBindingBytes;
+  const device = gpu();
+  const limit = device.maxBindingBytes;
   const chunks = batchChunks(g, x, dy);
   const vec4 = g.outC % 4 === 0;
-  const tiles = Math.ceil((g.kh * g.kw * g.inC) / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+  const rows = g.kh * g.kw * g.inC;
+  // teams of 8 lanes sharing inputs by subgroup shuffles where the device has them
+  const teams = vec4 && device.subgroupKernels && device.kernels.has("conv2d_bwd_filter_sg");
+  const kernel: KernelName = teams ? "conv2d_bwd_filter_sg" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
+  // tiles (one invocation each) or teams (8 lanes each) that every slice runs
+  const tiles = teams
+    ? Math.ceil(rows / TEAM_ROWS) * Math.ceil(g.outC / TEAM_CHANNELS)
+    : Math.ceil(rows / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+  const lanesPerTile = teams ? 8 : 1;
   // partial sums must fit one binding, for all chunks together
   const maxSlicesPerChunk = Math.max(1, Math.floor(limit / (filterSize * 4) / chunks.length));
   const plans = chunks.map((c) => {
     const outRows = c.batch * g.outH;
-    const wanted = Math.ceil(FILTER_GRAD_INVOCATIONS / tiles);
+    const wanted = Math.ceil(FILTER_GRAD_INVOCATIONS / (tiles * lanesPerTile));
     const enoughWork = Math.max(1, Math.floor((outRows * g.outW) / MIN_SLICE_PIXELS));
     const slices = Math.max(1, Math.min(wanted, enoughWork, maxSlicesPerChunk, outRows));
     const sliceRows = Math.ceil(outRows / slices);
@@ -236,8 +286,9 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   const partial = output([totalSlices, filterSize], "conv2d filter gradient");
   let outRow = 0;
   for (const { c, sliceRows, slices } of plans) {
-    const [gx, gy] = grid1d(tiles * slices, WG);
-    run(vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter", [c.input, c.output, partial], convParams(g, c, { sliceRows, outRow }), [gx, gy]);
+    // a team's workgroup is its 8 lanes
+    const [gx, gy] = teams ? grid1d(tiles * slices, 1) : grid1d(tiles * slices, WG);
+    run(kernel, [c.input, c.output, partial], convParams(g, c, { sliceRows, outRow }), [gx, gy]);
     outRow += slices;
   }
   const dw = (totalSlices === 1 ? partial : sumRows(partial)).reshape([g.kh, g.kw, g.inC, g.outC]);

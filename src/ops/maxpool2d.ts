@@ -2,7 +2,7 @@ import { record } from "../autograd.js";
 import { gpu } from "../device.js";
 import type { KernelName } from "../kernels.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
-import { chunks, grid1d, output, params, run, shapeError } from "./run.js";
+import { blockGroups, chunks, grid1d, output, params, run, shapeError } from "./run.js";
 
 export type PoolPadding = "valid" | "same";
 
@@ -96,7 +96,7 @@ export function maxPool2dOutputShape(
   return [g.batch, g.outHeight, g.outWidth, g.channels];
 }
 
-/** The u32 fields every pooling kernel's Params starts with; `count` is the invocations of this dispatch. */
+/** The u32 fields every pooling kernel's Params starts with; `count` is the items of this dispatch. */
 function poolParams(g: PoolGeometry, count: number): ArrayBuffer {
   return params([g.height, g.width, g.channels, g.outHeight, g.outWidth, g.pool[0], g.pool[1], g.strides[0], g.strides[1], g.padTop, g.padLeft, count]);
 }
@@ -117,6 +117,25 @@ function gcd(a: number, b: number): number {
 }
 
 /**
+ * Workgroups for `items` outputs: the 2x2 kernels walk blocks of them in a few workgroups (sized
+ * as an elementwise pass over their 4 input vec4s each), the others take one per invocation.
+ */
+function dispatchFor(kernel: KernelName, items: number): [number, number?] {
+  return kernel.includes("_2x2") ? blockGroups(16 * items) : grid1d(items);
+}
+
+/**
+ * Keras' default 2x2 pool with stride 2, which has straight-line kernels: "inside" when every
+ * window lies inside the image (no padding; an odd last row or column is left out), "tiling"
+ * when the windows also cover it exactly (even sizes), "no" otherwise.
+ */
+function windows2x2(g: PoolGeometry): "tiling" | "inside" | "no" {
+  const is2x2 = g.pool[0] === 2 && g.pool[1] === 2 && g.strides[0] === 2 && g.strides[1] === 2;
+  if (!is2x2 || g.padTop !== 0 || g.padLeft !== 0 || 2 * g.outHeight > g.height || 2 * g.outWidth > g.width) return "no";
+  return 2 * g.outHeight === g.height && 2 * g.outWidth === g.width ? "tiling" : "inside";
+}
+
+/**
  * 2-D max pooling of an NHWC tensor [N, H, W, C], as Keras MaxPooling2D. The forward also stores
  * each output's winning input (the first maximum in window order); the backward sends dy there.
  */
@@ -124,26 +143,28 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions = {}): Tensor {
   const g = geometry("maxPool2d", x.shape, opts.poolSize ?? 2, opts.strides, opts.padding ?? "valid");
   const outShape = [g.batch, g.outHeight, g.outWidth, g.channels];
   const y = output(outShape, "maxPool2d");
-  // u32 flat indices within each image, held in a float tensor's buffer
-  const argmax = output(outShape, "maxPool2d argmax");
   // 4 channels per invocation with vec4 loads when every pixel starts on a vec4 (4x fewer
-  // invocations: much faster on software Vulkan); a 2x2 pool has its own unrolled kernel
+  // invocations: much faster on software Vulkan); 2x2 windows with stride 2 that all lie inside
+  // the image (Keras' default) have their own straight-line kernels
   const lanes = g.channels % 4 === 0 ? 4 : 1;
-  const kernel: KernelName = lanes === 1 ? "maxpool2d_fwd" : g.pool[0] === 2 && g.pool[1] === 2 ? "maxpool2d_fwd_vec4_2x2" : "maxpool2d_fwd_vec4";
+  const fast2x2 = lanes === 4 && windows2x2(g) !== "no";
+  // an input that needs no gradient (inference) gets no winners from the 2x2 kernel; the others
+  // always write them, and record() below drops them when no gradient is recorded
+  const winners = !fast2x2 || x.requiresGrad || x.node !== null;
+  // u32 flat indices within each image, held in a float tensor's buffer
+  const argmax = winners ? output(outShape, "maxPool2d argmax") : null;
+  const kernel: KernelName = fast2x2 ? (argmax ? "maxpool2d_fwd_vec4_2x2" : "maxpool2d_fwd_vec4_2x2_max") : lanes === 4 ? "maxpool2d_fwd_vec4" : "maxpool2d_fwd";
   const inImage = g.height * g.width * g.channels;
   const outImage = g.outHeight * g.outWidth * g.channels;
   for (const [first, count] of batchChunks(g)) {
-    const invocations = (count * outImage) / lanes;
-    run(
-      kernel,
-      [x.binding(first * inImage, count * inImage), y.binding(first * outImage, count * outImage), argmax.binding(first * outImage, count * outImage)],
-      poolParams(g, invocations),
-      grid1d(invocations),
-    );
+    const items = (count * outImage) / lanes;
+    const outputs = [y, argmax].filter((t): t is Tensor => t !== null).map((t) => t.binding(first * outImage, count * outImage));
+    run(kernel, [x.binding(first * inImage, count * inImage), ...outputs], poolParams(g, items), dispatchFor(kernel, items));
   }
-  const out = record(y, "maxPool2d", [x], (dy) => [maxPool2dBackward(g, argmax, dy)]);
+  // (no winners means x is not tracked: record() makes no node and never calls the backward)
+  const out = record(y, "maxPool2d", [x], (dy) => [maxPool2dBackward(g, argmax!, dy)]);
   // without a gradient node nothing will read the winners again
-  if (!out.node) argmax.dispose();
+  if (!out.node) argmax?.dispose();
   return out;
 }
 
@@ -158,17 +179,17 @@ function maxPool2dBackward(g: PoolGeometry, argmax: Tensor, dy: Tensor): Tensor 
   const lanes = g.channels % 4 === 0 ? 4 : 1;
   const tiles = g.strides[0] >= g.pool[0] && g.strides[1] >= g.pool[1];
   const kernel: KernelName = tiles
-    ? lanes === 4 ? "maxpool2d_bwd_tile_vec4" : "maxpool2d_bwd_tile"
+    ? lanes === 4 ? (windows2x2(g) === "tiling" ? "maxpool2d_bwd_tile_vec4_2x2" : "maxpool2d_bwd_tile_vec4") : "maxpool2d_bwd_tile"
     : lanes === 4 ? "maxpool2d_bwd_vec4" : "maxpool2d_bwd";
   const inImage = g.height * g.width * g.channels;
   const outImage = g.outHeight * g.outWidth * g.channels;
   for (const [first, count] of batchChunks(g)) {
-    const invocations = (count * (tiles ? outImage : inImage)) / lanes;
+    const items = (count * (tiles ? outImage : inImage)) / lanes;
     run(
       kernel,
       [dy.binding(first * outImage, count * outImage), argmax.binding(first * outImage, count * outImage), dx.binding(first * inImage, count * inImage)],
-      poolParams(g, invocations),
-      grid1d(invocations),
+      poolParams(g, items),
+      dispatchFor(kernel, items),
     );
   }
   return dx;

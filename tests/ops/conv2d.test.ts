@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { gpu } from "../../src/device.js";
-import { ops, tensor } from "../../src/index.node.js";
+import { initGpu, ops, tensor } from "../../src/index.node.js";
 import { conv2dBackwardRef, conv2dRef, convSizes, type ConvCase } from "../ref/conv2d.js";
 import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
 
 useGpu();
 const random = new Random(testSeed("conv2d"));
+// the filter gradient's subgroup kernel runs where subgroups are 8 lanes wide (lavapipe)
+await initGpu();
+const subgroupKernels = gpu().subgroupKernels;
 
 const shapes = (c: ConvCase) => ({
   x: [c.batch, c.inH, c.inW, c.inC],
@@ -127,6 +130,81 @@ describe("conv2d forward and gradients vs the float64 reference (random sizes)",
   });
 });
 
+describe("conv2d strip kernels (outC % 4 == 0) vs the float64 reference", () => {
+  // rows of 16+ pixels take the sliding kernels (stride 1 across); others the short-strip forward
+  const wide = () => size(16, 37);
+  const channels4 = () => 4 * size(1, 6);
+  const cases: [string, () => ConvCase][] = [
+    ["3x3 valid, stride 1, one input channel", () => ({ batch: size(1, 3), inH: size(3, 9), inW: wide(), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "valid" })],
+    ["3x3 same, stride 1, 3 input channels", () => ({ batch: size(1, 2), inH: size(1, 8), inW: wide(), inC: 3, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["2 input channels, even 4x2 kernel, same", () => ({ batch: size(1, 2), inH: size(2, 8), inW: wide(), inC: 2, kh: 4, kw: 2, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["4 input channels, 5x5 kernel, valid", () => ({ batch: 1, inH: size(5, 8), inW: size(20, 30), inC: 4, kh: 5, kw: 5, outC: channels4(), strides: [1, 1], padding: "valid" })],
+    ["input channels not a multiple of 4", () => ({ batch: size(1, 2), inH: size(2, 6), inW: wide(), inC: 4 * size(1, 2) + size(1, 3), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["stride 2 down, 1 across", () => ({ batch: size(1, 2), inH: size(4, 11), inW: wide(), inC: size(1, 5), kh: 3, kw: 3, outC: channels4(), strides: [2, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["stride 2 across (short strips), same", () => ({ batch: size(1, 3), inH: size(4, 12), inW: size(16, 40), inC: size(1, 5), kh: 3, kw: 3, outC: channels4(), strides: [random.int(1, 2), 2], padding: "same" })],
+    ["narrow rows (short strips), stride 1", () => ({ batch: size(1, 3), inH: size(3, 9), inW: size(3, 15), inC: size(1, 5), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["1x1 kernel, wide rows", () => ({ batch: size(1, 2), inH: size(1, 5), inW: wide(), inC: size(1, 9), kh: 1, kw: 1, outC: channels4(), strides: [1, 1], padding: "valid" })],
+    ["batch 1, odd width, 36 channels, fused relu", () => ({ batch: 1, inH: 7, inW: 2 * size(8, 15) + 1, inC: 1, kh: 3, kw: 3, outC: 36, strides: [1, 1], padding: "same", relu: true })],
+    // one input channel, stride 1, kernel height <= 3: the input gradient in blocks of 4 rows
+    ["one channel, kernel 1-3 high, 1-5 wide", () => ({ batch: size(1, 3), inH: size(5, 13), inW: wide(), inC: 1, kh: size(1, 3), kw: size(1, 5), outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["one channel, fewer rows than a block", () => ({ batch: size(1, 3), inH: size(1, 3), inW: wide(), inC: 1, kh: 1 + size(0, 2), kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["one channel, 2x2 kernel, valid, rows not a multiple of 4", () => ({ batch: size(1, 2), inH: 4 * size(1, 3) + size(1, 3), inW: wide(), inC: 1, kh: 2, kw: 2, outC: channels4(), strides: [1, 1], padding: "valid" })],
+  ];
+  for (const [name, make] of cases) {
+    it(name, async () => {
+      await checkConv(make(), { bias: random.int(0, 1) === 1 });
+    });
+  }
+
+  it("picks the sliding and short-strip kernels where they apply", async () => {
+    const spy = spyDispatches();
+    try {
+      await checkConv({ batch: 1, inH: 5, inW: 17, inC: 3, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
+      await checkConv({ batch: 1, inH: 5, inW: 17, inC: 2, kh: 3, kw: 3, outC: 8, strides: [1, 2], padding: "same" });
+      await checkConv({ batch: 1, inH: 6, inW: 17, inC: 1, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
+    } finally {
+      spy.restore();
+    }
+    const names = spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d"));
+    expect(names).toEqual(
+      expect.arrayContaining(["conv2d_fwd_slide", "conv2d_bwd_input_slide3", "conv2d_fwd_vec4", "conv2d_bwd_input_vec4", "conv2d_bwd_input_ring1"]),
+    );
+  });
+});
+
+describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
+  const filterGradKernels = async (c: ConvCase): Promise<string[]> => {
+    const spy = spyDispatches();
+    try {
+      await checkConv(c, { xGrad: false });
+    } finally {
+      spy.restore();
+    }
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_bwd_filter"));
+  };
+  const cases: [string, () => ConvCase][] = [
+    ["3x3, one input channel (9 rows: a partial team)", () => ({ batch: size(1, 3), inH: size(5, 20), inW: size(5, 20), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["rows and channels past one team", () => ({ batch: size(1, 2), inH: size(4, 10), inW: size(4, 10), inC: size(2, 5), kh: 3, kw: 3, outC: 4 * size(9, 12), strides: [1, 1], padding: "valid" })],
+    ["stride 2, even kernel", () => ({ batch: size(1, 3), inH: size(4, 12), inW: size(4, 12), inC: size(1, 4), kh: 2, kw: 4, outC: channels4(), strides: [2, 2], padding: random.pick(["same", "valid"] as const) })],
+  ];
+  const channels4 = () => 4 * size(1, 6);
+  for (const [name, make] of cases) {
+    it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
+      expect(await filterGradKernels(make())).toEqual(["conv2d_bwd_filter_sg"]);
+    });
+    it(`plain tiles: ${name}`, async () => {
+      const g = gpu();
+      const subgroups = g.subgroupKernels;
+      g.subgroupKernels = false;
+      try {
+        expect(await filterGradKernels(make())).toEqual(["conv2d_bwd_filter_vec4"]);
+      } finally {
+        g.subgroupKernels = subgroups;
+      }
+    });
+  }
+});
+
 describe("conv2d GPU gradients vs central differences", () => {
   it("tiny cases", async () => {
     await checkConv({ batch: 2, inH: 4, inW: 5, inC: 2, kh: 2, kw: 3, outC: 3, strides: [1, 2], padding: "same" }, { fd: true });
@@ -151,37 +229,69 @@ describe("conv2d large tensors", () => {
       // (sumRows, adding the filter gradient's partial sums, needs 8 of its 216-float rows per chunk)
       g.maxBindingBytes = 8192;
       await checkConv({ ...c, outC: 8 });
+      // rows of 17: the sliding kernels; an output image is 5*17*8 floats = 2,720 bytes, 2 per chunk
+      g.maxBindingBytes = 6144;
+      await checkConv({ ...c, inH: 5, inW: 17, inC: 1, outC: 8, batch: 5 });
     } finally {
       g.maxBindingBytes = limit;
       spy.restore();
     }
-    // 4 chunks of 7 images in the first two cases, 3 in the last, for each of the three kernels
+    // 4 chunks of 7 images in the first two cases, 3 in the third, 3 of 5 in the last, for each
+    // of the three kernels
     const count = (name: string) => spy.calls.filter(([kernel]) => kernel.startsWith(name)).length;
-    expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([11, 11, 11]);
+    expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([14, 14, 14]);
+    expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
+    expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
   it("folds dispatches past the per-dimension workgroup limit", async () => {
     const g = gpu();
     // Pretend the adapter allows only 10 workgroups per dimension, so larger dispatches fold
     // into 2-D. Every dispatch of these steps (NaN poisoning included) must fit in 10 x 10.
+    // The plain kernels here; the subgroup ones in the next test.
     Object.defineProperty(g, "maxWorkgroupsPerDimension", { value: 10, configurable: true });
+    const subgroups = g.subgroupKernels;
+    g.subgroupKernels = false;
     const spy = spyDispatches();
     const same = { kh: 3, kw: 3, strides: [1, 1] as [number, number], padding: "same" as const };
     try {
       // 3,200 pixels: forward and input gradient run 800 tiles of 4 pixels, 13 workgroups
-      await checkConv({ ...same, batch: 2, inH: 40, inW: 40, inC: 1, outC: 4 });
       await checkConv({ ...same, batch: 2, inH: 40, inW: 40, inC: 1, outC: 3 });
+      // sliding strips: 4 * 100 rows of 7 strips (44 workgroups); the input gradient runs
+      // blocks of 4 rows, 700 tiles (11 workgroups)
+      await checkConv({ ...same, batch: 4, inH: 100, inW: 100, inC: 1, outC: 4 });
+      // stride 2 down: the input gradient slides strips, 3 * 56 rows of 4 (11 workgroups)
+      await checkConv({ ...same, strides: [2, 1], batch: 3, inH: 56, inW: 56, inC: 1, outC: 4 });
+      // stride 2: 2 * 32 rows of 4 short strips by 3 channel groups (12 workgroups); the input
+      // gradient runs 2,048 tiles of 4 pixels
+      await checkConv({ ...same, strides: [2, 2], batch: 2, inH: 64, inW: 64, inC: 1, outC: 48 });
       // filter gradient: 36 row tiles x 32 slices (outC 2), x 23 slices (outC 4): 13+ workgroups
       await checkConv({ ...same, batch: 2, inH: 64, inW: 64, inC: 16, outC: 2 }, { xGrad: false });
       await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 16, outC: 4 }, { xGrad: false });
     } finally {
       delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
+      g.subgroupKernels = subgroups;
       spy.restore();
     }
     expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
     const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
-    const kernels = ["conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd_filter"].flatMap((k) => [k, `${k}_vec4`]);
+    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4"];
     expect([...folded]).toEqual(expect.arrayContaining(kernels));
+  });
+
+  it.skipIf(!subgroupKernels)("folds the subgroup filter gradient's teams too", async () => {
+    const g = gpu();
+    Object.defineProperty(g, "maxWorkgroupsPerDimension", { value: 10, configurable: true });
+    const spy = spyDispatches();
+    try {
+      // 18 filter rows: 2 teams of 16 rows by 32 channels, x 12 slices of 3,200 pixels: 24
+      // workgroups, folded to 8 x 3
+      await checkConv({ kh: 3, kw: 3, strides: [1, 1], padding: "same", batch: 2, inH: 40, inW: 40, inC: 2, outC: 4 });
+    } finally {
+      delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
+      spy.restore();
+    }
+    expect(spy.calls).toContainEqual(["conv2d_bwd_filter_sg", [8, 3]]);
   });
 
   it("throws a clear error when one image exceeds a storage binding", () => {

@@ -92,6 +92,82 @@ describe("maxPool2d forward and backward vs the float64 reference", () => {
   });
 });
 
+describe("maxPool2d 2x2 stride 2 (straight-line kernels)", () => {
+  /** The pooling kernels one forward and backward of `s` dispatch. */
+  async function kernelsFor(s: PoolRefSpec): Promise<string[]> {
+    const g = gpu();
+    const dispatch = g.dispatch;
+    const kernels: string[] = [];
+    g.dispatch = (kernel, ...rest) => {
+      if (kernel.startsWith("maxpool2d")) kernels.push(kernel);
+      return dispatch.call(g, kernel, ...rest);
+    };
+    try {
+      await checkPool(s);
+    } finally {
+      g.dispatch = dispatch;
+    }
+    return kernels;
+  }
+  const pool2 = { pool: [2, 2] as [number, number], strides: [2, 2] as [number, number] };
+
+  it("windows that tile the image: both directions straight-line", async () => {
+    const shape: [number, number, number, number] = [random.int(1, 3), 2 * random.int(1, 7), 2 * random.int(1, 7), 4 * random.int(1, 5)];
+    expect(await kernelsFor({ shape, ...pool2, padding: random.pick(["valid", "same"] as const) })).toEqual(["maxpool2d_fwd_vec4_2x2", "maxpool2d_bwd_tile_vec4_2x2"]);
+  });
+
+  it("odd sizes, valid: the forward straight-line, the backward also clears the left-out edge", async () => {
+    const shape: [number, number, number, number] = [random.int(1, 3), 2 * random.int(1, 6) + 1, 2 * random.int(1, 6) + random.int(0, 1), 4 * random.int(1, 3)];
+    expect(await kernelsFor({ shape, ...pool2, padding: "valid" })).toEqual(["maxpool2d_fwd_vec4_2x2", "maxpool2d_bwd_tile_vec4"]);
+  });
+
+  it("odd sizes, same: padded windows take the general kernels", async () => {
+    const shape: [number, number, number, number] = [random.int(1, 2), 2 * random.int(1, 6) + 1, 2 * random.int(1, 6), 8];
+    expect(await kernelsFor({ shape, ...pool2, padding: "same" })).toEqual(["maxpool2d_fwd_vec4", "maxpool2d_bwd_tile_vec4"]);
+  });
+
+  it("an input that needs no gradient gets the maxima only", async () => {
+    const s: PoolRefSpec = { shape: [random.int(1, 3), 2 * random.int(1, 7), 2 * random.int(1, 7) + 1, 4 * random.int(1, 4)], ...pool2, padding: "valid" };
+    const x = tensor(Float32Array.from(random.array(numel(s.shape))), s.shape);
+    const g = gpu();
+    const dispatch = g.dispatch;
+    const kernels: string[] = [];
+    g.dispatch = (kernel, ...rest) => {
+      if (kernel.startsWith("maxpool2d")) kernels.push(kernel);
+      return dispatch.call(g, kernel, ...rest);
+    };
+    try {
+      const y = ops.maxPool2d(x, { poolSize: 2 });
+      expectClose(await y.data(), maxPoolRef(Float64Array.from(await x.data()), s).y, `maxPool2d ${describeSpec(s)} without gradient`);
+      y.dispose();
+    } finally {
+      g.dispatch = dispatch;
+      x.dispose();
+    }
+    expect(kernels).toEqual(["maxpool2d_fwd_vec4_2x2_max"]);
+  });
+
+  it("walks blocks in at most the per-dimension limit of workgroups", async () => {
+    const g = gpu();
+    const dispatch = g.dispatch;
+    const groups: number[] = [];
+    // 4 * 13 * 13 * 4 = 2,704 outputs (groups of 4 channels) each way would take 6 workgroups of
+    // 2,048 input vec4s; pretend the adapter allows 5
+    Object.defineProperty(g, "maxWorkgroupsPerDimension", { value: 5, configurable: true });
+    g.dispatch = (kernel, bindings, p, workgroups) => {
+      if (kernel.endsWith("_2x2")) groups.push(...workgroups.map((n) => n ?? 1));
+      return dispatch.call(g, kernel, bindings, p, workgroups);
+    };
+    try {
+      await checkPool({ shape: [4, 26, 26, 16], ...pool2, padding: "valid" });
+    } finally {
+      delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
+      g.dispatch = dispatch;
+    }
+    expect(groups).toEqual([5, 5]);
+  });
+});
+
 describe("maxPool2d gradients vs finite differences", () => {
   it.each<[string, PoolRefSpec]>([
     ["valid, stride 2", { shape: [2, 5, 5, 3], pool: [2, 2], strides: [2, 2], padding: "valid" }],
