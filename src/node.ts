@@ -2,7 +2,7 @@
 // machine without a GPU driver, it tries the software Vulkan drivers it knows (lavapipe first,
 // it is multi-threaded; then SwiftShader) before giving up with what it tried and the fix.
 import { existsSync } from "node:fs";
-import { setAdapterSource, type AdapterSource } from "./device.js";
+import { setAdapterSource, setWaitListener, type AdapterSource } from "./device.js";
 
 type Dawn = typeof import("webgpu");
 
@@ -31,30 +31,28 @@ async function tryAdapter(dawn: Dawn): Promise<GPUAdapter | null> {
  * While any of its promises is pending (a read-back, onSubmittedWorkDone), Dawn's Node binding
  * polls for GPU events by rescheduling itself with setImmediate: a busy loop on the main thread.
  * On a software adapter that loop takes a core from the driver's worker threads (measured on 2
- * cores: the 28x28 training step used ~85 ms of CPU with it, ~57 ms without). So after the first
- * half millisecond of a wait, Dawn's polls (native callbacks; JavaScript code keeps the real
- * setImmediate) go through setTimeout(0), about one per millisecond.
+ * cores: the 28x28 training step used ~85 ms of CPU with it, ~57 ms without). So once a wait of
+ * the engine's has lasted SPIN_MS, Dawn's polls (native callbacks; JavaScript code keeps the real
+ * setImmediate) go through setTimeout(0), about one per millisecond: short waits (a small op's
+ * read-back) stay fast, long ones (a training step) leave the cores to the driver.
  */
+const SPIN_MS = 2;
+let waitStart = 0;
+
 function throttleDawnPolling(): void {
   const immediate = globalThis.setImmediate as typeof setImmediate & { gpuCnnThrottled?: true };
   if (immediate.gpuCnnThrottled) return;
   const toString = Function.prototype.toString;
-  let lastPoll = -Infinity;
-  let waitStart = 0;
   const throttled = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
     const dawnPoll = typeof callback === "function" && callback.name === "" && toString.call(callback).includes("[native code]");
-    if (dawnPoll) {
-      const now = performance.now();
-      if (now - lastPoll > 5) waitStart = now; // a new wait
-      lastPoll = now;
-      if (now - waitStart > 0.5) return setTimeout(callback, 0, ...args);
-    }
+    if (dawnPoll && performance.now() - waitStart > SPIN_MS) return setTimeout(callback, 0, ...args);
     return immediate(callback, ...args);
   }) as typeof setImmediate & { gpuCnnThrottled?: true };
   // keep what util.promisify(setImmediate) looks for
   for (const key of Object.getOwnPropertySymbols(immediate)) Object.defineProperty(throttled, key, Object.getOwnPropertyDescriptor(immediate, key)!);
   throttled.gpuCnnThrottled = true;
   globalThis.setImmediate = throttled;
+  setWaitListener(() => (waitStart = performance.now()));
 }
 
 async function nodeAdapter(): Promise<AdapterSource> {
