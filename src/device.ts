@@ -448,3 +448,13 @@ export function describeGpu(info: GpuInfo): string {
   const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ") || "unknown adapter";
   return `${name} via ${info.source} (max buffer ${(info.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max binding ${(info.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB)`;
 }
+
+/** Times every kernel dispatched from now until `stopProfile()` (adapters with timestamp-query). */
+export function startProfile(): void {
+  gpu().startProfile();
+}
+
+/** Each kernel's dispatch count and GPU milliseconds since `startProfile()`, slowest first. */
+export function stopProfile(): Promise<KernelTime[]> {
+  return gpu().stopProfile();
+}

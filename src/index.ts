@@ -1,5 +1,5 @@
 // gpu-cnn's public API (re-exports only).
-export { initGpu, gpuInfo, disposeGpu, describeGpu, type GpuInfo } from "./device.js";
+export { initGpu, gpuInfo, disposeGpu, describeGpu, startProfile, stopProfile, type GpuInfo, type KernelTime } from "./device.js";
 export { Tensor, tensor, tidy, keep, type Shape, type NestedArray } from "./tensor.js";
 export { backward, noGrad } from "./autograd.js";
 export { memory } from "./memory.js";

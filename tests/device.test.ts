@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gpu } from "../src/device.js";
-import { describeGpu, gpuInfo, initGpu, memory, ops, tensor } from "../src/index.node.js";
+import { describeGpu, gpuInfo, initGpu, memory, ops, startProfile, stopProfile, tensor } from "../src/index.node.js";
 import { useGpu } from "./helpers.js";
 
 useGpu();
@@ -32,6 +32,24 @@ describe("device", () => {
     // a GPU read-back (Dawn polls while it waits) still resolves, with the right values
     const y = ops.relu(tensor(Float32Array.from([-1, 2, -3, 4, 5]), [5]));
     expect([...(await y.data())]).toEqual([0, 2, 0, 4, 5]);
+  });
+
+  it("profiles kernels: each one's dispatches and GPU time, slowest first", async () => {
+    await initGpu();
+    const a = tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => i % 7), [64, 64]);
+    startProfile();
+    const c = ops.relu(ops.matmul(a, a));
+    await c.data();
+    const times = await stopProfile();
+    const names = times.map((t) => t.kernel);
+    expect(names.some((n) => n.startsWith("matmul"))).toBe(true);
+    expect(names).toContain("relu_fwd");
+    for (const t of times) {
+      expect(t.dispatches).toBeGreaterThan(0);
+      expect(t.ms).toBeGreaterThanOrEqual(0);
+    }
+    expect(times.map((t) => t.ms)).toEqual([...times.map((t) => t.ms)].sort((x, y) => y - x));
+    await expect(stopProfile()).rejects.toThrow(/without startProfile/);
   });
 
   it("finds a software Vulkan driver by itself when the configured one is missing", () => {
