@@ -107,7 +107,8 @@ export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tens
   // lands in rows [slice * m, (slice + 1) * m) of P; matmul_reduce adds them up with the epilogue
   const slices = Math.ceil(k / depth);
   const partial = output([slices * m, n], "matmul (split-K partial sums)");
-  const kBlock = Math.floor(block.k / depth) * depth;
+  // one dispatch for all slices when B fits one binding (the last slice may be shorter)
+  const kBlock = block.k >= k ? k : Math.floor(block.k / depth) * depth;
   for (let k0 = 0; k0 < k; k0 += kBlock) {
     const kb = Math.min(kBlock, k - k0);
     const z = Math.ceil(kb / depth);
@@ -137,17 +138,17 @@ function strides(layout: Layout, { m, n, k }: Sizes): [number, number, number, n
 
 /**
  * Split K when C has too few blocks to keep the cores busy and K is long: the depth of each
- * slice (a multiple of 8, at least 512, fitting the K block operands allow), aiming at some 32
+ * slice (a multiple of 8, at least MIN_SLICE, fitting the K block operands allow), aiming at some 32
  * workgroups in all; 0 for no split. Only with the subgroup kernels (their teams are few and
  * deep), only when C is one block, and only when the slice kernel takes the layout.
  */
 function sliceDepth(layout: Layout, sizes: Sizes, block: Sizes): number {
   const { m, n, k } = sizes;
-  if (!gpu().subgroupKernels || k < 2048 || block.m < m || block.n < n || block.k < 512) return 0;
+  if (!gpu().subgroupKernels || k < 2048 || block.m < m || block.n < n || block.k < MIN_SLICE) return 0;
   const tile = subgroupTile(teamRows(m));
   const blocks = Math.ceil(m / tile.rows) * Math.ceil(n / tile.cols);
   if (blocks >= 16) return 0;
-  const slices = Math.min(Math.ceil(32 / blocks), Math.floor(k / 512));
+  const slices = Math.min(Math.ceil(32 / blocks), Math.floor(k / MIN_SLICE));
   const depth = Math.min(Math.ceil(k / slices / 8) * 8, block.k - (block.k % 8));
   // the reduction binds every partial product at once
   if (Math.ceil(k / depth) * m * n * 4 > gpu().maxBindingBytes) return 0;
@@ -156,6 +157,8 @@ function sliceDepth(layout: Layout, sizes: Sizes, block: Sizes): number {
   return aligned ? depth : 0;
 }
 
+/** Shallowest split-K slice: 256 measured faster than 512 on the 28x28 dense layer (more workgroups for the cores). */
+const MIN_SLICE = 256;
 /** Rows per subgroup team (8, 16 or 32): the fewest that cover m, up to 32. */
 const teamRows = (m: number): 8 | 16 | 32 => (m <= 8 ? 8 : m <= 16 ? 16 : 32);
 
