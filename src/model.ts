@@ -643,8 +643,23 @@ export class Sequential {
    * Keras' loss (categorical cross-entropy of the predicted probabilities, clipped as Keras
    * does) and accuracy over x, y, as numbers.
    */
-  async evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): Promise<Logs> {
+  async evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): Promise<Logs>;
+  /** The same over a dataset (e.g. imageDatasetFromDirectory's), in its stored order, as Keras' `model.evaluate(ds)`. */
+  async evaluate(dataset: BatchSource): Promise<Logs>;
+  async evaluate(data: Tensor | BatchSource, y?: Tensor | EvaluateArgs, maybeArgs: EvaluateArgs = {}): Promise<Logs> {
     const compiled = this.requireCompiled("evaluate");
+    if (isBatchSource(data)) {
+      if (y !== undefined) throw new Error("gpu-cnn: evaluate(): a dataset brings its own labels and batches; call evaluate(dataset) alone");
+      checkDatasetClasses("evaluate", this, data, "the dataset");
+      await initGpu();
+      const result = await this.evaluateBatches(datasetBatches("evaluate", this, data, "the dataset", { shuffle: false }), "evaluate(): the dataset");
+      const logs: Logs = { loss: result.loss };
+      if (compiled.accuracyKey) logs[compiled.accuracyKey] = result.accuracy;
+      return logs;
+    }
+    if (!(y instanceof Tensor)) throw new Error("gpu-cnn: evaluate(): expects (x, y) tensors or a dataset");
+    const x = data;
+    const args = maybeArgs;
     const batchSize = args.batchSize ?? 32;
     checkPositiveInt("evaluate(): batchSize", batchSize);
     this.checkShapes("evaluate", x, y);

@@ -158,6 +158,19 @@ describe("fit(dataset)", () => {
     expect(dataset.submitted.slice(0, 4)).toEqual([2, 3, 4, 4]);
     expect(dataset.submitted.slice(0, 4)).toEqual(arrays.submitted.slice(0, 4));
   });
+  it("evaluate(dataset) gives what evaluate(x, y) gives on the same samples; bad calls get clear errors", async () => {
+    const data = bars(21, 8, 1, 3, seed + 5);
+    const model = smallCnn(8, 1, 3, seed);
+    model.compile({ optimizer: "adam", loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+    const fromArrays = await model.evaluate(data.x, data.y, { batchSize: 5 });
+    const fromDataset = await model.evaluate(source(data, 5, 3));
+    expect(fromDataset.loss).toBeCloseTo(fromArrays.loss, 6);
+    expect(fromDataset.accuracy).toBeCloseTo(fromArrays.accuracy, 6);
+    await expect(model.evaluate(source(data, 5, 3), data.y)).rejects.toThrow(/evaluate\(\): a dataset brings its own labels/);
+    await expect(model.evaluate(source(bars(8, 8, 1, 4, seed), 4, 4))).rejects.toThrow(/evaluate\(\): the dataset has 4 classes/);
+    model.dispose();
+  });
+
   it("a non-finite loss stops fit(dataset), naming the epoch and batch, with the weights from before that batch; one-hot labels are taken as they are", async () => {
     const data = bars(16, 8, 1, 3, seed + 5);
     // sample 9 (batch 3 of 4) gets labels so large its loss overflows float32
