@@ -599,7 +599,7 @@ export class Sequential {
           if (accKey) logs[`val_${accKey}`] = v.accuracy;
         }
         history.record(epoch, logs);
-        progress.epochEnd(epoch, seen, logs);
+        progress.epochEnd(epoch, seen, logs, batch);
         await call("onEpochEnd", epoch, logs);
         if (this.stopTraining) break;
       }

@@ -68,33 +68,35 @@ export class ProgressBar {
   update(step: number, images: number, logs: Logs): void {
     if (!this.live) return;
     const t = this.now();
-    if (step < this.steps && t - this.lastDraw < REDRAW_MS) return;
+    if ((this.steps <= 0 || step < this.steps) && t - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = t;
     const elapsed = (t - this.started) / 1000;
-    const left = step > 0 ? (elapsed / step) * (this.steps - step) : Infinity;
     const rate = elapsed > 0 ? images / elapsed : 0;
-    const text = `${this.bar(step)} - ETA: ${seconds(left)}${formatLogs(logs)} - ${Math.round(rate)} img/s`;
+    // a dataset that does not say how many batches it has: no bar and no time left (as Keras' "n/Unknown")
+    const eta = this.steps > 0 ? ` - ETA: ${seconds(step > 0 ? (elapsed / step) * (this.steps - step) : Infinity)}` : "";
+    const text = `${this.bar(step)}${eta}${formatLogs(logs)} - ${Math.round(rate)} img/s`;
     const width = this.stream!.columns || 200; // 0 when the terminal does not say
     this.stream!.write(`\r${text.slice(0, Math.max(width - 1, 20))}\x1b[K`);
   }
 
-  /** The epoch's final line, with validation values when there are some. */
-  epochEnd(epoch: number, images: number, logs: Logs): void {
+  /** The epoch's final line, with validation values when there are some; `stepsDone` when the count was not known. */
+  epochEnd(epoch: number, images: number, logs: Logs, stepsDone = this.steps): void {
     if (this.verbose === 0) return;
     const elapsed = (this.now() - this.started) / 1000;
-    const perStep = this.steps > 0 ? (elapsed * 1000) / this.steps : 0;
+    const perStep = stepsDone > 0 ? (elapsed * 1000) / stepsDone : 0;
     const rate = elapsed > 0 ? Math.round(images / elapsed) : 0;
     const timing = `${seconds(elapsed)} ${perStep.toFixed(0)}ms/step - ${rate} img/s`;
     if (this.verbose === 2) {
       this.line(`Epoch ${epoch + 1}/${this.epochs} - ${timing}${formatLogs(logs)}`);
       return;
     }
-    const text = `${this.bar(this.steps)} - ${timing}${formatLogs(logs)}`;
+    const text = `${this.bar(this.steps > 0 ? this.steps : stepsDone)} - ${timing}${formatLogs(logs)}`;
     if (this.live) this.stream!.write(`\r${text}\x1b[K\n`);
     else this.line(text);
   }
 
   private bar(step: number): string {
+    if (this.steps <= 0) return `${step}/Unknown`;
     const digits = String(this.steps).length;
     const done = this.steps > 0 ? Math.floor((step / this.steps) * BAR) : BAR;
     const arrow = step < this.steps ? ">" : "=";

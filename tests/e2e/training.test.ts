@@ -291,4 +291,15 @@ describe("progress", () => {
     expect(lines.length).toBe(1);
     expect(lines[0]).toMatch(/^Epoch 1\/3 - .*ms\/step - \d+ img\/s - loss: 0\.5000 - accuracy: 0\.7500\n$/);
   });
+  it("a dataset that does not say its batch count shows n/Unknown, not a bar or a time left", async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
+    const bar = new ProgressBar(1, 2, 0); // not a terminal here: one line per epoch
+    bar.epochBegin(0);
+    bar.update(3, 24, { loss: 1 });
+    bar.epochEnd(0, 80, { loss: 0.5 }, 10);
+    vi.restoreAllMocks();
+    expect(lines.join("")).toMatch(/Epoch 1\/2\n10\/Unknown - .*ms\/step - \d+ img\/s - loss: 0\.5000\n$/);
+    expect(lines.join("")).not.toMatch(/ETA|-\d/);
+  });
 });
