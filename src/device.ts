@@ -98,7 +98,8 @@ export class Gpu {
     this.pool = new BufferPool(device, info.maxBufferSize);
     const align = device.limits.minStorageBufferOffsetAlignment;
     this.maxBindingBytes = Math.floor(device.limits.maxStorageBufferBindingSize / align) * align;
-    this.subgroupKernels = kernels.has("matmul_sg16_nn");
+    // every subgroup matmul variant must have compiled (else the plain kernels run throughout)
+    this.subgroupKernels = [8, 16, 32].every((rows) => ["nn", "nt", "tn"].every((layout) => kernels.has(`matmul_sg${rows}_${layout}`)));
     device.lost.then((lost) => {
       this.lostMessage = `${lost.reason}: ${lost.message}`;
     });
