@@ -1,5 +1,7 @@
-// Pixels in and out of the page: the bundled MNIST digits, dropped image files (decoded by the
-// browser), and the drawing pad turned into an MNIST-like 28×28 digit.
+// Pixels in and out of the page: the bundled MNIST digits, dropped image files and the pad
+// (decoded and resized by the library's loadImage, as training files are in Node), and the
+// drawing pad turned into an MNIST-like 28×28 digit.
+import { loadImage } from "gpu-cnn";
 import digitsGz from "virtual:mnist-subset";
 
 export interface Digits {
@@ -30,43 +32,30 @@ function canvas(width: number, height: number): [HTMLCanvasElement, CanvasRender
   return [c, ctx];
 }
 
-/** RGBA bytes to `channels` floats per pixel in [0, 1] (1: luminance). */
-function toFloats(rgba: Uint8ClampedArray, channels: 1 | 3): Float32Array {
-  const n = rgba.length / 4;
-  const out = new Float32Array(n * channels);
-  for (let i = 0; i < n; i++) {
-    const [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
-    if (channels === 1) out[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
-    else out.set([r / 255, g / 255, b / 255], 3 * i);
-  }
-  return out;
+/**
+ * An image (a dropped file, a canvas) prepared by the library's loadImage — decoded and resized by
+ * the code imageDatasetFromDirectory uses, centre-cropped to a square as the demo always did
+ * (its cropToAspectRatio) — then scaled from 0..255 to [0, 1]: the demo's models have no
+ * Rescaling layer and train on [0, 1], like the bundled MNIST digits.
+ */
+export async function modelInput(source: Blob | HTMLCanvasElement, size: number, channels: 1 | 3): Promise<Float32Array> {
+  const image = await loadImage(source, { imageSize: size, colorMode: channels === 1 ? "grayscale" : "rgb", cropToAspectRatio: true });
+  return image.data.map((v) => v / 255);
 }
 
-/** An image file decoded by the browser (createImageBitmap), center-cropped to a square. */
-export async function decodeImage(file: Blob): Promise<HTMLCanvasElement> {
-  const bitmap = await createImageBitmap(file);
-  const side = Math.min(bitmap.width, bitmap.height);
-  const [c, ctx] = canvas(side, side);
-  ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, side, side);
-  bitmap.close();
-  return c;
-}
-
-/** A square image resized to size × size, as floats (RGB or gray). */
-export function resized(source: CanvasImageSource, size: number, channels: 1 | 3): Float32Array {
-  const [, ctx] = canvas(size, size);
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(source, 0, 0, size, size);
-  return toFloats(ctx.getImageData(0, 0, size, size).data, channels);
+/** A canvas's pixels as gray values in [0, 1], at its own size (loadImage does not resize then). */
+async function grayPixels(source: HTMLCanvasElement): Promise<Float32Array> {
+  const image = await loadImage(source, { imageSize: [source.height, source.width], colorMode: "grayscale" });
+  return image.data.map((v) => v / 255);
 }
 
 /**
  * A digit as MNIST prepares them: white on black, the ink's bounding box scaled to fit 20×20,
  * placed in a 28×28 image with its center of mass at the center. Null when nothing is drawn.
  */
-export function mnistLike(source: HTMLCanvasElement): Float32Array | null {
+export async function mnistLike(source: HTMLCanvasElement): Promise<Float32Array | null> {
   const { width, height } = source;
-  const gray = toFloats(source.getContext("2d", { willReadFrequently: true })!.getImageData(0, 0, width, height).data, 1);
+  const gray = await grayPixels(source);
   // a light background (a photo of ink on paper): invert it
   const mean = gray.reduce((a, b) => a + b, 0) / gray.length;
   if (mean > 0.5) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i];
@@ -89,22 +78,22 @@ export function mnistLike(source: HTMLCanvasElement): Float32Array | null {
   const [boxW, boxH] = [x1 - x0 + 1, y1 - y0 + 1];
   const scale = 20 / Math.max(boxW, boxH);
   const [w, h] = [boxW * scale, boxH * scale];
-  const place = (dx: number, dy: number): Float32Array => {
-    const [, ctx] = canvas(28, 28);
+  const place = (dx: number, dy: number): Promise<Float32Array> => {
+    const [digit, ctx] = canvas(28, 28);
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, 28, 28);
     ctx.imageSmoothingQuality = "high";
     ctx.drawImage(ink, x0, y0, boxW, boxH, (28 - w) / 2 + dx, (28 - h) / 2 + dy, w, h);
-    return toFloats(ctx.getImageData(0, 0, 28, 28).data, 1);
+    return grayPixels(digit);
   };
-  const centered = place(0, 0);
+  const centered = await place(0, 0);
   let [sum, sx, sy] = [0, 0, 0];
   centered.forEach((v, i) => {
     sum += v;
     sx += v * (i % 28);
     sy += v * Math.floor(i / 28);
   });
-  return sum > 0 ? place(13.5 - sx / sum, 13.5 - sy / sum) : centered;
+  return sum > 0 ? await place(13.5 - sx / sum, 13.5 - sy / sum) : centered;
 }
 
 /** Draws size × size floats (gray or RGB) into a canvas, scaled up with square pixels. */

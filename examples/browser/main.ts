@@ -4,9 +4,9 @@
 //
 // Query parameters: ?tiny (300 digits, 1 epoch: a quick run), ?train=N&val=M&epochs=E&batch=B,
 // ?seed=S (same weights and batch order every run), ?autostart (train at once).
-import { Adam, Conv2D, Dense, describeGpu, Flatten, initGpu, loadModel, MaxPooling2D, oneHot, saveModel, Sequential, tensor, type Tensor } from "gpu-cnn";
+import { Adam, Conv2D, Dense, describeGpu, Flatten, imagesToTensor, initGpu, loadModel, MaxPooling2D, oneHot, saveModel, Sequential, type Tensor } from "gpu-cnn";
 import { Chart } from "./chart.js";
-import { decodeImage, loadDigits, mnistLike, resized, show, type Digits } from "./images.js";
+import { loadDigits, mnistLike, modelInput, show, type Digits } from "./images.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const query = new URLSearchParams(location.search);
@@ -50,6 +50,8 @@ let training = false;
 let trainingModel: Sequential | null = null;
 let gpuReady = false;
 const customClasses: ImageClass[] = [];
+/** The file dropped on the pad, while nothing else is drawn there: predicted from the file itself. */
+let padFile: File | null = null;
 
 function setStatus(text: string, state: string): void {
   const status = $("status");
@@ -123,10 +125,8 @@ function customSplit(): { train: Sample[]; val: Sample[]; names: string[] } | st
 }
 
 function tensors(samples: Sample[], size: number, channels: number, classes: number): [Tensor, Tensor] {
-  const per = size * size * channels;
-  const x = new Float32Array(samples.length * per);
-  samples.forEach((s, i) => x.set(s.pixels, i * per));
-  return [tensor(x, [samples.length, size, size, channels]), oneHot(samples.map((s) => s.label), classes)];
+  const x = imagesToTensor(samples.map((s) => ({ width: size, height: size, channels, data: s.pixels })));
+  return [x, oneHot(samples.map((s) => s.label), classes)];
 }
 
 // ---- training -------------------------------------------------------------------------------
@@ -276,6 +276,7 @@ function escape(text: string): string {
 // ---- prediction -----------------------------------------------------------------------------
 
 function clearPad(): void {
+  padFile = null;
   padCtx.fillStyle = "#000";
   padCtx.fillRect(0, 0, pad.width, pad.height);
 }
@@ -294,13 +295,14 @@ async function predictPad(): Promise<void> {
     return;
   }
   const { model, classNames, size, channels } = current;
-  const input = size === 28 && channels === 1 ? mnistLike(pad) : resized(pad, size, channels);
+  // MNIST models get the digit cut out and centred as MNIST's were; others the image as trained
+  const input = size === 28 && channels === 1 ? await mnistLike(pad) : await modelInput(padFile ?? pad, size, channels);
   if (!input) {
     list.innerHTML = `<li class="muted">Draw something.</li>`;
     return;
   }
   show($<HTMLCanvasElement>("input-view"), input, size, channels);
-  const x = tensor(input, [1, size, size, channels]);
+  const x = imagesToTensor([{ width: size, height: size, channels, data: input }]);
   const probs = await model.predict(x);
   const p = Array.from(await probs.data());
   x.dispose();
@@ -328,6 +330,7 @@ function setupPad(): void {
   };
   pad.addEventListener("pointerdown", (e) => {
     drawing = true;
+    padFile = null; // drawn over: the pad is the input now
     pad.setPointerCapture(e.pointerId);
     last = point(e);
     padCtx.fillStyle = "#fff";
@@ -355,9 +358,10 @@ function setupPad(): void {
   pad.addEventListener("pointerup", end);
   pad.addEventListener("pointercancel", end);
   dropTarget(pad, async (files) => {
-    const image = await decodeImage(files[0]);
+    const shown = await modelInput(files[0], pad.width, 3);
     clearPad();
-    padCtx.drawImage(image, 0, 0, pad.width, pad.height);
+    show(pad, shown, pad.width, 3);
+    padFile = files[0];
     await predictPad();
   });
   $("clear").addEventListener("click", () => {
@@ -403,7 +407,7 @@ function addClass(name: string): void {
   nameInput.addEventListener("click", (e) => e.stopPropagation());
   const addFiles = async (files: File[]): Promise<void> => {
     for (const file of files) {
-      const pixels = resized(await decodeImage(file), CUSTOM_SIZE, 3);
+      const pixels = await modelInput(file, CUSTOM_SIZE, 3);
       entry.images.push(pixels);
       if (entry.images.length <= 40) {
         const thumb = document.createElement("canvas");
