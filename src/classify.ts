@@ -37,6 +37,12 @@ export interface PredictImageOptions {
   cropToAspectRatio?: boolean;
   /** Images per forward pass. Default 32. */
   batchSize?: number;
+  /**
+   * Multiplies pixel values (0-255, as imageDatasetFromDirectory gives them) before the model:
+   * 1 / 255 for a model trained on values in [0, 1] without a Rescaling layer of its own (the
+   * MNIST example's). Default 1: models from the gpu-cnn command rescale inside, with a layer.
+   */
+  scale?: number;
 }
 
 const COLOR_MODES: Record<number, ColorMode> = { 1: "grayscale", 3: "rgb", 4: "rgba" };
@@ -103,7 +109,7 @@ export function topClasses(probabilities: ArrayLike<number>, k: number, classNam
   return order.slice(0, k).map((i) => ({ className: classNames[i], classIndex: i, probability: probabilities[i] }));
 }
 
-function resolveOptions(op: string, model: Sequential, options: PredictImageOptions): { k: number; names: string[]; batchSize: number } {
+function resolveOptions(op: string, model: Sequential, options: PredictImageOptions): { k: number; names: string[]; batchSize: number; scale: number } {
   const out = model?.outputShape;
   if (!out || out.length !== 1) throw new Error(`gpu-cnn: ${op}(): the model must output class probabilities; ${model?.name} outputs ${out ? batchShapeString(out) : "nothing"}`);
   const classes = out[0];
@@ -113,16 +119,19 @@ function resolveOptions(op: string, model: Sequential, options: PredictImageOpti
   if (!Number.isInteger(k) || k < 1) throw new Error(`gpu-cnn: ${op}(): topK must be a positive integer, got ${options.topK}`);
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`gpu-cnn: ${op}(): batchSize must be a positive integer, got ${batchSize}`);
-  return { k: Math.min(k, classes), names, batchSize };
+  const scale = options.scale ?? 1;
+  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`gpu-cnn: ${op}(): scale must be a positive number (e.g. 1 / 255), got ${options.scale}`);
+  return { k: Math.min(k, classes), names, batchSize, scale };
 }
 
 /** Top-k classes for images already prepared with imageForModel. */
 export async function predictPrepared(model: Sequential, images: readonly FloatImage[], options: PredictImageOptions = {}): Promise<ClassProbability[][]> {
-  const { k, names, batchSize } = resolveOptions("predictImages", model, options);
+  const { k, names, batchSize, scale } = resolveOptions("predictImages", model, options);
   modelImageShape("predictImages", model); // an image model, checked before any GPU work
   const results: ClassProbability[][] = [];
   for (let start = 0; start < images.length; start += batchSize) {
-    const input = imagesToTensor(images.slice(start, start + batchSize));
+    const batch = images.slice(start, start + batchSize);
+    const input = imagesToTensor(scale === 1 ? batch : batch.map((image) => ({ ...image, data: image.data.map((v) => v * scale) })));
     let probs: Float32Array;
     try {
       const out = await model.predict(input, { batchSize });

@@ -91,6 +91,7 @@ const PREDICT: CommandSpec = {
     top: { kind: "int", value: "<k>", help: "classes to show per image", default: "3", min: 1 },
     json: { kind: "flag", help: "print JSON: [{ image, predictions: [{ className, probability }] }]" },
     "color-mode": { kind: "string", value: "<mode>", help: "convert images to this colour mode (it must give the model's channels)", choices: COLOR_MODES },
+    scale: { kind: "number", value: "<f>", help: "multiply pixel values (0-255) by this first: 0.00392156862745098 (1/255) for a model trained on [0, 1] without a Rescaling layer", default: "1", above: 0 },
     "skip-bad-images": { kind: "flag", help: "warn about and skip unreadable images instead of stopping" },
   },
   notes: ["example:", "  gpu-cnn predict models/shapes photo1.png photo2.jpg --top 2"],
@@ -315,7 +316,7 @@ async function predict(args: Parsed, io: CliIO): Promise<number> {
   const [modelDir, ...inputs] = args.positionals;
   const model = await loadModel(modelDir, { compile: false });
   try {
-    const options = { topK: (o.top as number | undefined) ?? 3, colorMode: o["color-mode"] as ColorMode | undefined };
+    const options = { topK: (o.top as number | undefined) ?? 3, colorMode: o["color-mode"] as ColorMode | undefined, scale: o.scale as number | undefined };
     const paths = await expandImages(inputs);
     const kept: string[] = [];
     const images: FloatImage[] = [];

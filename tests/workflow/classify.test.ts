@@ -59,6 +59,17 @@ describe("predictImage", () => {
     expect(renamed[0].className).toBe(["a", "b", "c"][reference[0].classIndex]);
     expect(await predictImages(model, [])).toEqual([]);
 
+    // scale: a model trained on [0, 1] without a Rescaling layer gets pixels / 255
+    const scaled = await predictImages(model, [...dataset.filePaths], { topK: 3, scale: 1 / 255 });
+    const { Tensor } = await import("../../src/tensor.js");
+    const xs = await x.data();
+    const expectedScaled = await (await model.predict(new Tensor(x.shape, xs.map((v) => v / 255)))).data();
+    scaled.forEach((top, i) => {
+      for (const c of top) expect(c.probability).toBeCloseTo(expectedScaled[i * 3 + c.classIndex], 6);
+    });
+    expect(scaled.map((top) => top.map((c) => c.probability))).not.toEqual(byPath.map((top) => top.map((c) => c.probability)));
+    await expect(predictImage(model, file, { scale: 0 })).rejects.toThrow(/scale must be a positive number/);
+
     await expect(predictImage(model, file, { topK: 0 })).rejects.toThrow(/topK must be a positive integer/);
     await expect(predictImage(model, file, { classNames: ["a"] })).rejects.toThrow(/classNames lists 1 classes \(a\) but .* outputs 3/);
     await expect(predictImage(model, join(root, "missing.png"))).rejects.toThrow(/cannot read .*missing\.png/);

@@ -66,7 +66,7 @@ describe("gpu-cnn help and wrong arguments", () => {
     for (const [command, options] of [
       ["train", ["--image-size", "--epochs", "--batch-size", "--validation-split", "--augment", "--out", "--model", "--from", "--freeze", "--learning-rate", "--skip-bad-images", "--seed"]],
       ["evaluate", ["--batch-size", "--top", "--json", "--skip-bad-images"]],
-      ["predict", ["--top", "--json", "--skip-bad-images", "--color-mode"]],
+      ["predict", ["--top", "--json", "--skip-bad-images", "--color-mode", "--scale"]],
     ] as const) {
       const r = await cli(command, "--help");
       expect(r.code).toBe(0);
@@ -145,6 +145,13 @@ describe("gpu-cnn on files", () => {
     expect(parsed[0].predictions.map((p: { className: string }) => p.className).sort()).toEqual(["circle", "square", "triangle"]);
     const total = parsed[0].predictions.reduce((s: number, p: { probability: number }) => s + p.probability, 0);
     expect(total).toBeCloseTo(1, 5);
+    // --scale multiplies the pixels first (for models trained on [0, 1] without a Rescaling layer)
+    const scaledJson = await cli("predict", model, image, "--json", "--scale", "0.00392156862745098");
+    const scaled = JSON.parse(scaledJson.out.join("\n"));
+    expect(scaled[0].predictions).not.toEqual(parsed[0].predictions);
+    const badScale = await cli("predict", model, image, "--scale", "0");
+    expect(badScale.code).not.toBe(0);
+    expect(badScale.err.join("\n")).toMatch(/--scale/);
   });
 
   it("fine-tunes a saved model: --from, --freeze, --learning-rate; frozen weights are kept and saved as not trainable", async () => {
