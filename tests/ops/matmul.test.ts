@@ -79,10 +79,11 @@ describe("matmul", () => {
 /** Runs fn with the profiler on and returns the names of the kernels it dispatched. */
 async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
   gpu().startProfile();
-  const done = fn().finally(() => undefined);
-  const [result] = await Promise.allSettled([done]);
+  let failure: unknown = null;
+  await fn().catch((e: unknown) => (failure = e ?? new Error("rejected")));
+  // stopped even when fn failed, so later tests do not run profiled
   const times = await gpu().stopProfile();
-  if (result.status === "rejected") throw result.reason;
+  if (failure) throw failure;
   return times.map((t) => t.kernel);
 }
 
