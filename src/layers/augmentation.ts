@@ -339,23 +339,42 @@ export class RandomZoom extends RandomAffineLayer {
   }
 }
 
-/**
- * Keras' RandomContrast: each image's channels pushed away from (or towards) their mean,
- * y = (x - mean) * c + mean, c drawn from [1 - lower, 1 + upper]; factor f gives [1 - f, 1 + f]
- * (f in [0, 1]). The output is clipped to valueRange (default [0, 255]).
- */
-export class RandomContrast extends RandomImageLayer {
-  static override readonly className = "RandomContrast";
+/** What RandomContrast and RandomBrightness share: one factor drawn per image, values clipped to valueRange. */
+abstract class RandomColorLayer extends RandomImageLayer {
   readonly range: [number, number];
   readonly valueRange: [number, number];
 
   constructor(
     readonly factor: Factor,
-    args: ColorArgs = {},
+    args: ColorArgs,
+    bounds: [number, number],
+    single: "symmetric" | "same",
   ) {
     super(args);
-    this.range = factorRange(`${this.name}: factor`, factor, 0, 1, "same");
+    this.range = factorRange(`${this.name}: factor`, factor, bounds[0], bounds[1], single);
     this.valueRange = checkValueRange(this.name, args.valueRange ?? [0, 255]);
+  }
+
+  /** The constructor arguments a saved config holds. */
+  protected static colorArgs(config: Record<string, unknown>): ColorArgs {
+    return { ...baseArgs(config), seed: (config.seed as number | null | undefined) ?? undefined, valueRange: (config.valueRange as [number, number] | undefined) ?? undefined };
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange };
+  }
+}
+
+/**
+ * Keras' RandomContrast: each image's channels pushed away from (or towards) their mean,
+ * y = (x - mean) * c + mean, c drawn from [1 - lower, 1 + upper]; factor f gives [1 - f, 1 + f]
+ * (f in [0, 1]). The output is clipped to valueRange (default [0, 255]).
+ */
+export class RandomContrast extends RandomColorLayer {
+  static override readonly className = "RandomContrast";
+
+  constructor(factor: Factor, args: ColorArgs = {}) {
+    super(factor, args, [0, 1], "same");
   }
 
   /** The next `batch` contrast factors (what a training call applies). */
@@ -373,11 +392,7 @@ export class RandomContrast extends RandomImageLayer {
   }
 
   static fromConfig(config: Record<string, unknown>): RandomContrast {
-    return new RandomContrast(config.factor as Factor, { ...baseArgs(config), seed: (config.seed as number | null | undefined) ?? undefined, valueRange: (config.valueRange as [number, number] | undefined) ?? undefined });
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange };
+    return new RandomContrast(config.factor as Factor, RandomColorLayer.colorArgs(config));
   }
 }
 
@@ -386,18 +401,11 @@ export class RandomContrast extends RandomImageLayer {
  * from the factor range (f: [-|f|, |f|]; bounds in [-1, 1]), then clips to valueRange
  * (default [0, 255]; use [0, 1] after Rescaling(1 / 255)).
  */
-export class RandomBrightness extends RandomImageLayer {
+export class RandomBrightness extends RandomColorLayer {
   static override readonly className = "RandomBrightness";
-  readonly range: [number, number];
-  readonly valueRange: [number, number];
 
-  constructor(
-    readonly factor: Factor,
-    args: ColorArgs = {},
-  ) {
-    super(args);
-    this.range = factorRange(`${this.name}: factor`, factor, -1, 1);
-    this.valueRange = checkValueRange(this.name, args.valueRange ?? [0, 255]);
+  constructor(factor: Factor, args: ColorArgs = {}) {
+    super(factor, args, [-1, 1], "symmetric");
   }
 
   /** The next `batch` deltas, already scaled to the value range (what a training call adds). */
@@ -416,10 +424,6 @@ export class RandomBrightness extends RandomImageLayer {
   }
 
   static fromConfig(config: Record<string, unknown>): RandomBrightness {
-    return new RandomBrightness(config.factor as Factor, { ...baseArgs(config), seed: (config.seed as number | null | undefined) ?? undefined, valueRange: (config.valueRange as [number, number] | undefined) ?? undefined });
-  }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange };
+    return new RandomBrightness(config.factor as Factor, RandomColorLayer.colorArgs(config));
   }
 }
