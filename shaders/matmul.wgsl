@@ -19,6 +19,7 @@
 override WGX: u32 = 8;
 override WGY: u32 = 2;
 
+// ---- shared: shaders/matmul-subgroup.ts copies this block into its kernels ----
 const ACCUMULATE = 1u;
 const BIAS = 2u;
 const RELU = 4u;
@@ -46,6 +47,7 @@ fn finish4(v: vec4f, bias: vec4f) -> vec4f {
 fn finish1(v: f32, bias: f32) -> f32 {
   return select(v + bias, max(v + bias, 0.0), has(RELU));
 }
+// ---- end shared ----
 
 // Rows past m repeat row m - 1 (nt and strided do the same for columns): their loads stay in
 // range and their results are never stored.
