@@ -2,6 +2,7 @@
 // shared with tfjs, and ops looked up by name so rows for ops not written yet say so.
 import * as lib from "./lib.js";
 import { gpu } from "../src/device.js";
+import { Random } from "../src/random.js";
 import * as opsModule from "../src/ops/index.js";
 import { missing, type Peer } from "./harness.js";
 
@@ -38,16 +39,10 @@ export async function api<T>(name: string): Promise<T> {
   return index[name] as T;
 }
 
-/** mulberry32, so gpu-cnn and tfjs get the same inputs run after run. */
+/** The library's own seeded generator, so gpu-cnn and tfjs get the same inputs run after run. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** Values uniform in [-scale, scale). */

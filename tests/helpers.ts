@@ -3,17 +3,12 @@
 import { beforeAll, expect } from "vitest";
 import { backward, initGpu, tensor, type Tensor } from "../src/index.node.js";
 import { setPoison } from "../src/ops/run.js";
+import { Random as LibraryRandom } from "../src/random.js";
 
-/** mulberry32: small, fast, good enough for test data. */
+/** The library's seeded generator (mulberry32) as a function: small, fast, good enough for test data. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new LibraryRandom(seed);
+  return () => random.next();
 }
 
 /** A fresh seed per run unless SEED is set; printed so a failure can be replayed. */
