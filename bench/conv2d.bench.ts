@@ -2,6 +2,7 @@
 // gradients (input and filter), each alone. No bias or activation: the convolution itself.
 import type { Row } from "./harness.js";
 import { lib, op, oursRunner, randomValues, size, upload } from "./ours.js";
+import { matmulRow, matmulRowId, sameFlopsSide } from "./matmul.bench.js";
 import { tfjsRunner, type Tf } from "./tfjs.js";
 
 type Conv2d = (x: lib.Tensor, w: lib.Tensor, b: lib.Tensor | null, opts?: { padding?: "valid" | "same"; strides?: number }) => lib.Tensor;
@@ -19,6 +20,8 @@ export function conv2dOutShape(input: readonly number[], filters: number, paddin
 }
 
 export const rows: Row[] = [];
+/** Square matmuls with the FLOP counts of the conv rows, one per size, after the conv rows. */
+const sameFlops = new Map<number, Row>();
 for (const { input, filters } of CASES) {
   for (const padding of ["valid", "same"] as const) {
     for (const pass of ["fwd", "dinput", "dfilter"] as const) {
@@ -31,11 +34,14 @@ for (const { input, filters } of CASES) {
       const ws = () => randomValues(size(filterShape), seed + 1, 0.5);
       const dys = () => randomValues(size(outShape), seed + 2);
       const passName = { fwd: "forward", dinput: "input gradient", dfilter: "filter gradient" }[pass];
+      const side = sameFlopsSide(flops);
+      if (!sameFlops.has(side)) sameFlops.set(side, matmulRow(side, `the FLOPs of conv2d ${input.slice(1, 3).join("×")} ${padding}`));
       rows.push({
         id: `conv2d_${input.join("x")}_k${KERNEL}x${KERNEL}x${filters}_${padding}_${pass}`,
         op: "conv2d",
         title: `conv2d ${input.join("×")}→${filters} 3×3 ${padding} ${passName}`,
         flops,
+        sameFlopsMatmul: matmulRowId(side),
         async ours() {
           const conv2d = op<Conv2d>("conv2d");
           const x = upload(xs(), input, pass === "dinput");
@@ -67,3 +73,4 @@ for (const { input, filters } of CASES) {
     }
   }
 }
+rows.push(...sameFlops.values());

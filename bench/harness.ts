@@ -36,6 +36,8 @@ export interface Row {
   bytes?: number;
   /** Images per run (training steps): the table shows images/s. */
   images?: number;
+  /** The id of the matmul row with (nearly) this row's FLOP count: the summary compares rates. */
+  sameFlopsMatmul?: string;
   /** "first-step": one cold run of a freshly built model (pipeline compile latency). */
   kind?: "warm" | "first-step";
   ours(): Promise<Runner>;

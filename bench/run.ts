@@ -24,6 +24,7 @@ import {
   ratio,
   relativeError,
   table,
+  type Measured,
   type Outcome,
   type Peer,
   type PeerName,
@@ -135,7 +136,10 @@ async function cell(row: Row, peer: Peer, setup: () => Promise<Runner>, settings
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const rows = ALL_ROWS.filter((r) => selected(r, opts.filters));
+  const picked = ALL_ROWS.filter((r) => selected(r, opts.filters));
+  // a conv row brings the matmul row it is compared with
+  const wanted = new Set(picked.flatMap((r) => [r.id, r.sameFlopsMatmul ?? r.id]));
+  const rows = ALL_ROWS.filter((r) => wanted.has(r.id));
   if (opts.list) {
     for (const r of ALL_ROWS) console.log(`${selected(r, opts.filters) ? "*" : " "} ${r.id.padEnd(56)} ${r.title}`);
     return;
@@ -204,11 +208,44 @@ async function main(): Promise<void> {
     "\ntimes: median [min–max] of the timed runs, each ending with the device idle; ÷: tfjs time / gpu-cnn time" +
       " (above 1: gpu-cnn faster); check: relative L2 error of gpu-cnn's output against tfjs'.",
   );
-  writeResults(opts, results, { adapter, info, gpuCnnInitMs, tfjs });
+  const versus = sameFlopsComparisons(results);
+  if (versus.length) {
+    console.log("\ngpu-cnn's rate against its matmul at the same FLOP count (issue 6: conv2d within 2×):");
+    for (const v of versus) console.log(`  ${v.title}: ${v.rate.toPrecision(3)} GF/s, matmul ${v.matmulSide}³ ${v.matmulRate.toPrecision(3)} GF/s → ${v.fraction.toFixed(2)} of it${v.fraction >= 0.5 ? "" : "  ← NOT within 2×"}`);
+  }
+  writeResults(opts, results, { adapter, info, gpuCnnInitMs, tfjs }, versus);
   await lib.disposeGpu();
 }
 
-function writeResults(opts: Options, results: RowResult[], env: { adapter: string; info: lib.GpuInfo; gpuCnnInitMs: number; tfjs: TfjsSetup | null }): void {
+interface SameFlops {
+  id: string;
+  title: string;
+  rate: number;
+  matmulId: string;
+  matmulSide: number;
+  matmulRate: number;
+  /** The row's GFLOP/s over the matmul's: at least 0.5 meets "within 2×". */
+  fraction: number;
+}
+
+/** gpu-cnn's rate on each row that names a same-FLOP matmul row, against that row's. */
+function sameFlopsComparisons(results: RowResult[]): SameFlops[] {
+  const byId = new Map(results.map((r) => [r.row.id, r]));
+  const out: SameFlops[] = [];
+  for (const { row, outcomes } of results) {
+    const mm = row.sameFlopsMatmul ? byId.get(row.sameFlopsMatmul) : undefined;
+    const ours = outcomes["gpu-cnn"];
+    const theirs = mm?.outcomes["gpu-cnn"];
+    if (!mm || ours?.status !== "ok" || theirs?.status !== "ok") continue;
+    const rateOf = (r: Row, o: Measured) => rate(r, o.medianMs)!.value;
+    const rowRate = rateOf(row, ours);
+    const matmulRate = rateOf(mm.row, theirs);
+    out.push({ id: row.id, title: row.title, rate: rowRate, matmulId: mm.row.id, matmulSide: Math.round(Math.cbrt(mm.row.flops! / 2)), matmulRate, fraction: rowRate / matmulRate });
+  }
+  return out;
+}
+
+function writeResults(opts: Options, results: RowResult[], env: { adapter: string; info: lib.GpuInfo; gpuCnnInitMs: number; tfjs: TfjsSetup | null }, versus: SameFlops[]): void {
   const date = new Date().toISOString();
   const rowJson = results.map(({ row, outcomes, check }) => ({
     id: row.id,
@@ -228,6 +265,7 @@ function writeResults(opts: Options, results: RowResult[], env: { adapter: strin
       }),
     ),
     ...(check ? { check } : {}),
+    ...((v) => (v ? { sameFlopsMatmul: { id: v.matmulId, rate: v.matmulRate, fraction: v.fraction } } : {}))(versus.find((v) => v.id === row.id)),
   }));
   let previous: { adapter?: string; rows?: { id: string }[] } = {};
   if (existsSync(opts.out)) {

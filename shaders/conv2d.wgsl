@@ -17,6 +17,7 @@
 
 override WG: u32 = 64;
 
+// ---- shared: shaders/conv2d-forward-subgroup.ts copies this block into its kernels ----
 struct Conv {
   batch: u32, // images in this chunk
   in_h: u32,
@@ -40,6 +41,7 @@ struct Conv {
 }
 
 @group(1) @binding(0) var<uniform> p: Conv;
+// ---- end shared ----
 
 const LANES = vec4u(0u, 1u, 2u, 3u);
 const PIXELS = 4u; // pixels (or filter rows) per invocation of the 4-pixel tiles

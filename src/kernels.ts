@@ -3,6 +3,7 @@
 // (read-only) then the outputs (read_write); group 1 binding 0 is the op's Params uniform.
 import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
+import { conv2dForwardSubgroupSource } from "../shaders/conv2d-forward-subgroup.js";
 import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
@@ -65,7 +66,9 @@ export const KERNELS = {
   conv2d_bwd_input_ring1: k(conv2d, 2, 1),
   conv2d_bwd_filter: k(conv2d, 2, 1),
   conv2d_bwd_filter_vec4: k(conv2d, 2, 1),
-  // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-subgroup.wgsl)
+  // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
+  // shaders/conv2d-subgroup.wgsl)
+  conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroup, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),

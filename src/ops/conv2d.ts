@@ -1,6 +1,7 @@
 import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
+import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
 import { grid1d, output, params, run, shapeError } from "./run.js";
@@ -205,6 +206,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       run("conv2d_fwd", bindings, p, [gx, gy, Math.ceil(g.outC / TILE)]);
       continue;
     }
+    const teamTiles = c.batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
+    if (forwardTeams(g) && teamTiles < FORWARD_TEAM_MAX_TILES) {
+      run("conv2d_fwd_sg3", bindings, p, grid1d(teamTiles, FORWARD_TEAM_WG / 8));
+      continue;
+    }
     // strips along output rows; stride 1 slides the inputs along the strip
     const slide = g.strideW === 1 && g.outW >= STRIP;
     const strip = slide ? STRIP : SHORT_STRIP;
@@ -221,6 +227,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     if (dy !== dyIn) dy.dispose();
     return grads;
   });
+}
+
+/** Whether the forward pass runs on teams of 8 lanes (shaders/conv2d-forward-subgroup.ts). */
+function forwardTeams(g: Geometry): boolean {
+  const device = gpu();
+  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0;
+  return shape && g.outH >= FORWARD_TEAM_ROWS && g.outW >= FORWARD_TEAM_PIXELS && device.subgroupKernels && device.kernels.has("conv2d_fwd_sg3");
 }
 
 /** dx: each input pixel gathers dy through the filter taps that reached it. */

@@ -158,17 +158,56 @@ describe("conv2d strip kernels (outC % 4 == 0) vs the float64 reference", () => 
 
   it("picks the sliding and short-strip kernels where they apply", async () => {
     const spy = spyDispatches();
+    const g = gpu();
+    const subgroups = g.subgroupKernels;
+    g.subgroupKernels = false; // the forward's subgroup teams would take the 3x3 stride-1 cases
     try {
       await checkConv({ batch: 1, inH: 5, inW: 17, inC: 3, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
       await checkConv({ batch: 1, inH: 5, inW: 17, inC: 2, kh: 3, kw: 3, outC: 8, strides: [1, 2], padding: "same" });
       await checkConv({ batch: 1, inH: 6, inW: 17, inC: 1, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
     } finally {
+      g.subgroupKernels = subgroups;
       spy.restore();
     }
     const names = spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d"));
     expect(names).toEqual(
       expect.arrayContaining(["conv2d_fwd_slide", "conv2d_bwd_input_slide3", "conv2d_fwd_vec4", "conv2d_bwd_input_vec4", "conv2d_bwd_input_ring1"]),
     );
+  });
+});
+
+describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels", () => {
+  const forwardKernels = async (c: ConvCase, opts?: CheckOptions): Promise<string[]> => {
+    const spy = spyDispatches();
+    try {
+      await checkConv(c, opts);
+    } finally {
+      spy.restore();
+    }
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_fwd"));
+  };
+  const channels4 = () => 4 * size(1, 10);
+  // teams cover 2 output rows by 16 pixels by 32 channels: widths of 16 to 40 leave edge blocks
+  // that start early, odd heights a last block that overlaps, channel counts past 32 a second
+  // (partial) team
+  const cases: [string, () => ConvCase][] = [
+    ["one input channel, valid", () => ({ batch: size(1, 3), inH: size(4, 9), inW: size(18, 42), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "valid" })],
+    ["three input channels, same, batch 1", () => ({ batch: 1, inH: size(2, 9), inW: size(16, 40), inC: 3, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    ["odd channels past one team, relu", () => ({ batch: size(1, 2), inH: size(4, 7), inW: size(18, 35), inC: size(2, 5), kh: 3, kw: 3, outC: 4 * size(9, 12), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: true })],
+    ["exactly one block", () => ({ batch: 2, inH: 2, inW: 16, inC: 2, kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
+  ];
+  for (const [name, make] of cases) {
+    it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
+      expect(new Set(await forwardKernels(make(), { bias: random.int(0, 1) === 1 }))).toEqual(new Set(["conv2d_fwd_sg3"]));
+    });
+  }
+  it.skipIf(!subgroupKernels)("other shapes keep the strip kernels", async () => {
+    const names = [
+      ...(await forwardKernels({ batch: 1, inH: 6, inW: 17, inC: 2, kh: 3, kw: 3, outC: 8, strides: [2, 1], padding: "same" })),
+      ...(await forwardKernels({ batch: 1, inH: 6, inW: 20, inC: 2, kh: 3, kw: 5, outC: 8, strides: [1, 1], padding: "same" })),
+      ...(await forwardKernels({ batch: 1, inH: 6, inW: 12, inC: 2, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" })),
+    ];
+    expect(names).not.toContain("conv2d_fwd_sg3");
   });
 });
 
@@ -217,6 +256,7 @@ describe("conv2d large tensors", () => {
   it("splits the batch into chunks that fit one storage binding", async () => {
     const g = gpu();
     const limit = g.maxBindingBytes;
+    const subgroups = g.subgroupKernels;
     // odd image sizes: chunks start at unaligned offsets inside their bindings
     const c: ConvCase = { batch: 7, inH: 9, inW: 7, inC: 3, kh: 3, kw: 3, outC: 5, strides: [1, 1], padding: "same" };
     // the largest image is 9*7*5 floats = 1,260 bytes: 3,072 bytes hold two (plus alignment slack)
@@ -232,15 +272,20 @@ describe("conv2d large tensors", () => {
       // rows of 17: the sliding kernels; an output image is 5*17*8 floats = 2,720 bytes, 2 per chunk
       g.maxBindingBytes = 6144;
       await checkConv({ ...c, inH: 5, inW: 17, inC: 1, outC: 8, batch: 5 });
+      g.subgroupKernels = false;
+      await checkConv({ ...c, inH: 5, inW: 17, inC: 1, outC: 8, batch: 5 });
     } finally {
       g.maxBindingBytes = limit;
+      g.subgroupKernels = subgroups;
       spy.restore();
     }
-    // 4 chunks of 7 images in the first two cases, 3 in the third, 3 of 5 in the last, for each
+    // 4 chunks of 7 images in the first two cases, 3 in the third, 3 of 5 in the last two (the
+    // forward on subgroup teams where the device has them, then on the strip kernels), for each
     // of the three kernels
     const count = (name: string) => spy.calls.filter(([kernel]) => kernel.startsWith(name)).length;
-    expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([14, 14, 14]);
+    expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([17, 17, 17]);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
+    if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
