@@ -12,12 +12,15 @@
 // Written out unrolled (this file generates the text) because NIR leaves loops over local arrays
 // of accumulators in memory: the same kernel with WGSL loops ran at 4 GFLOP/s.
 //
-// Same Params, bindings, layouts and epilogue as shaders/matmul.wgsl (see there): element (r, c)
-// of A lives at a_off + r * a_sm + c * a_sk of its binding, B likewise with b_sk / b_sn, C with
-// ldc. The op picks these kernels only when k % 8 == 0, n % 4 == 0, every vec4-loaded stride and
-// offset is a multiple of 4, and (tn) m % 4 == 0. Rows past m and column groups past n clamp
-// their loads and skip their stores. Split-K: workgroup z covers one slice of k (k_slice deep,
-// a multiple of 8) and writes its partial product c_slice elements further into C.
+// Same Params, bindings, layouts and epilogue as shaders/matmul.wgsl (see there) but for
+// ACCUMULATE: element (r, c) of A lives at a_off + r * a_sm + c * a_sk of its binding, B likewise
+// with b_sk / b_sn, C with ldc. The op picks these kernels only when k % 8 == 0, n % 4 == 0,
+// every vec4-loaded stride and offset is a multiple of 4, (tn) m % 4 == 0, and C is overwritten.
+// Rows past m and column groups past n clamp their loads and so compute the last row's or
+// group's values again, which they store there again: no branches, which took llvmpipe longer
+// to compile (8 s for matmul_sg32_nn with per-row guards, 3 s without) than to run. Split-K:
+// workgroup z covers one slice of k (k_slice deep, a multiple of 8) and writes its partial
+// product c_slice elements further into C.
 
 import matmul from "./matmul.wgsl";
 
@@ -83,6 +86,8 @@ function entry(layout: Layout, TM: number): string {
     ? `  let half = lane & 1u;\n` +
       lines(TM / 4, (j) => `  let a_row${j} = (mm.a_off + min(r0 + (lane + ${8 * j}u) / 2u, mm.m - 1u) * mm.a_sm) / 4u;`)
     : lines(TM / 4, (j) => `  let rgrp${j} = min(r0 + ${4 * j}u, mm.m - 4u) / 4u;`);
+  // the row whose values acc_i holds once loads are clamped (tn clamps groups of 4 rows)
+  const storeRow = (i: number) => (aAlongK ? `min(r0 + ${i}u, mm.m - 1u)` : `(rgrp${Math.floor(i / 4)} * 4u + ${i % 4}u)`);
   const setupB = bAlongN
     ? ""
     : lines(4, (t) => `  let bcol${t} = (mm.b_off + min(col4 * 4u + ${t}u, mm.n - 1u) * mm.b_sn) / 4u;`);
@@ -110,22 +115,16 @@ ${loadA}
 ${loadB}
 ${fma}
   }
-  if (col_group * 4u >= mm.n) { return; }
   var bias = vec4f(0.0);
   if (has(BIAS)) {
-    let i = mm.bias_off + col_group * 4u;
+    let i = mm.bias_off + col4 * 4u;
     bias = vec4f(${v}_bias[i], ${v}_bias[i + 1u], ${v}_bias[i + 2u], ${v}_bias[i + 3u]);
   }
+  // rows past m and column groups past n computed the same values as the last row and column
+  // group (their loads were clamped): storing them there again needs no branch
   let ldc = mm.ldc / 4u;
-  let c = (mm.c_off + wid.z * mm.c_slice) / 4u + col_group + r0 * ldc;
-${lines(
-  TM,
-  (i) => `  if (r0 + ${i}u < mm.m) {
-    var v = acc${i};
-    if (has(ACCUMULATE)) { v += ${v}_c[c + ${i}u * ldc]; }
-    ${v}_c[c + ${i}u * ldc] = finish4(v, bias);
-  }`,
-)}
+  let c = (mm.c_off + wid.z * mm.c_slice) / 4u + col4;
+${lines(TM, (i) => `  ${v}_c[c + ${storeRow(i)} * ldc] = finish4(acc${i}, bias);`)}
 }
 `;
 }

@@ -188,7 +188,8 @@ function products(layout: Layout, A: Operand, B: Operand, C: Operand, sizes: Siz
         const blockSize = { m: mb, n: nb, k: kb };
         const offsets = [sa.offset, sb.offset, sc.offset];
         const all = [aSm, aSk, bSk, bSn, n];
-        const shared = subgroupKernel(layout, blockSize, offsets, all);
+        // the subgroup kernels only overwrite C (their stores do not branch on ACCUMULATE)
+        const shared = k0 === 0 ? subgroupKernel(layout, blockSize, offsets, all) : null;
         const kernel = shared ?? vec4Kernel(layout, blockSize, offsets, all);
         const kernelTile = shared ? subgroupTile(teamRows(mb)) : tile;
         run(
