@@ -1,0 +1,17 @@
+// Small helpers for the files that generate WGSL text (unrolled kernels).
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** f(0) .. f(n - 1), one per line. */
+export const lines = (n: number, f: (i: number) => string): string => range(n).map(f).join("\n");
+
+/**
+ * The block of a .wgsl file between its "// ---- shared:" and "// ---- end shared ----" markers
+ * (Params struct, binding, helpers), so generated kernels share one definition with it.
+ */
+export function sharedBlock(source: string, file: string): string {
+  const begin = source.indexOf("// ---- shared:");
+  const end = source.indexOf("// ---- end shared ----");
+  if (begin < 0 || end < begin) throw new Error(`gpu-cnn: ${file} lost its shared-block markers`);
+  return source.slice(begin, end);
+}
