@@ -3,24 +3,25 @@
 //
 // Why: on software Vulkan a storage load costs a bounds-checked loop over the lanes (~5 cycles
 // per float per lane) and arithmetic is nearly free, so speed is loads per multiply-add. Here a
-// team of 8 lanes computes a TM x 32 block of C, each lane TM rows x 4 columns. Per 8 steps of k,
-// each lane loads its own 8 vec4 of B, and TM/4 vec4 of A; the team's TM x 8 values of A reach
-// every lane by subgroupShuffle (a register permute). That is TM*32 multiply-adds per
-// (8 + TM/4) loads, against 16 per 2 for a plain 4x4 tile: measured 13-15 GFLOP/s of CPU time
+// team of 8 lanes computes a TM x 32 block of C, each lane TM rows x 4 columns. Per 4 steps of k,
+// each lane loads its own 4 vec4 of B, and TM/8 vec4 of A; the team's TM x 4 values of A reach
+// every lane by subgroupShuffle (a register permute). That is TM*16 multiply-adds per
+// (4 + TM/8) loads, against 16 per 2 for a plain 4x4 tile: measured 13-15 GFLOP/s of CPU time
 // on matmul 1024^3 against 4-6.
 //
 // Written out unrolled (this file generates the text) because NIR leaves loops over local arrays
-// of accumulators in memory: the same kernel with WGSL loops ran at 4 GFLOP/s.
+// of accumulators in memory: the same kernel with WGSL loops ran at 4 GFLOP/s. llvmpipe compiles
+// a kernel at its first dispatch, in time that grows with the unrolled body, so the body is as
+// short as the loads allow: 4 steps of k (1.4-1.7 s for TM = 32; 8 steps took 3-3.6 s and ran no
+// faster), and the stores have no branches (per-row guards took it to 8-12 s).
 //
 // Same Params, bindings, layouts and epilogue as shaders/matmul.wgsl (see there) but for
 // ACCUMULATE: element (r, c) of A lives at a_off + r * a_sm + c * a_sk of its binding, B likewise
 // with b_sk / b_sn, C with ldc. The op picks these kernels only when k % 8 == 0, n % 4 == 0,
 // every vec4-loaded stride and offset is a multiple of 4, (tn) m % 4 == 0, and C is overwritten.
 // Rows past m and column groups past n clamp their loads and so compute the last row's or
-// group's values again, which they store there again: no branches, which took llvmpipe longer
-// to compile (8 s for matmul_sg32_nn with per-row guards, 3 s without) than to run. Split-K:
-// workgroup z covers one slice of k (k_slice deep, a multiple of 8) and writes its partial
-// product c_slice elements further into C.
+// group's values again, which they store there again. Split-K: workgroup z covers one slice of
+// k (k_slice deep, a multiple of 8) and writes its partial product c_slice elements further into C.
 
 import matmul from "./matmul.wgsl";
 import { lines, range, sharedBlock } from "./wgsl-text.js";
@@ -43,50 +44,43 @@ function entry(layout: Layout, TM: number): string {
   const aAlongK = layout !== "tn"; // A's vec4 runs along k (nn, nt) or along m (tn)
   const bAlongN = layout !== "nt"; // B's vec4 runs along n (nn, tn) or along k (nt)
 
-  // --- loads for one step of 8 along k ---
+  // --- loads for one step of 4 along k ---
   const loadA = aAlongK
-    ? // pair p = lane + 8j: row p / 2, half p % 2 (k .. k+3 or k+4 .. k+7)
-      lines(TM / 4, (j) => `    let ar${j} = ${v}_a[a_row${j} + (k >> 2u) + half];`)
-    : // lane loads rows 4j .. 4j+3 of A at depth k + lane
-      lines(TM / 4, (j) => `    let ar${j} = ${v}_a[(mm.a_off + (k + lane) * mm.a_sk) / 4u + rgrp${j}];`);
+    ? // rows lane, lane + 8, ... of the team, depths k .. k+3
+      lines(TM / 8, (j) => `    let ar${j} = ${v}_a[a_row${j} + (k >> 2u)];`)
+    : // row groups 2j + lane / 4 (rows 4 * group .. + 3) at depth k + lane % 4
+      lines(TM / 8, (j) => `    let ar${j} = ${v}_a[(mm.a_off + (k + (lane & 3u)) * mm.a_sk) / 4u + rgrp${j}];`);
   const loadB = bAlongN
-    ? lines(8, (q) => `    let b${q} = ${v}_b[(mm.b_off + (k + ${q}u) * mm.b_sk) / 4u + col4];`)
-    : // four columns, two vec4 along k each, then regrouped into one vec4 of columns per depth
-      lines(4, (t) => `    let bc${t}lo = ${v}_b[bcol${t} + (k >> 2u)];\n    let bc${t}hi = ${v}_b[bcol${t} + (k >> 2u) + 1u];`) +
+    ? lines(4, (q) => `    let b${q} = ${v}_b[(mm.b_off + (k + ${q}u) * mm.b_sk) / 4u + col4];`)
+    : // four columns, a vec4 along k each, regrouped into one vec4 of columns per depth
+      lines(4, (t) => `    let bc${t} = ${v}_b[bcol${t} + (k >> 2u)];`) +
       "\n" +
-      lines(8, (q) => {
-        const part = q < 4 ? "lo" : "hi";
-        const c = "xyzw"[q % 4];
-        return `    let b${q} = vec4f(bc0${part}.${c}, bc1${part}.${c}, bc2${part}.${c}, bc3${part}.${c});`;
+      lines(4, (q) => {
+        const c = "xyzw"[q];
+        return `    let b${q} = vec4f(bc0.${c}, bc1.${c}, bc2.${c}, bc3.${c});`;
       });
 
   // --- multiply-adds: acc_i += sum over q of A[i, k+q] * b_q ---
   const fma = aAlongK
-    ? lines(TM, (i) =>
-        range(2)
-          .map((h) => {
-            const p = 2 * i + h;
-            const s = `subgroupShuffle(ar${Math.floor(p / 8)}, base + ${p % 8}u)`;
-            return `    { let x = ${s}; acc${i} += x.x * b${4 * h} + x.y * b${4 * h + 1} + x.z * b${4 * h + 2} + x.w * b${4 * h + 3}; }`;
-          })
-          .join("\n"),
-      )
+    ? lines(TM, (i) => {
+        const s = `subgroupShuffle(ar${Math.floor(i / 8)}, base + ${i % 8}u)`;
+        return `    { let x = ${s}; acc${i} += x.x * b0 + x.y * b1 + x.z * b2 + x.w * b3; }`;
+      })
     : lines(TM / 4, (g) =>
-        range(8)
+        range(4)
           .map((q) => {
             const rows = range(4).map((t) => `acc${4 * g + t} += x.${"xyzw"[t]} * b${q};`).join(" ");
-            return `    { let x = subgroupShuffle(ar${g}, base + ${q}u); ${rows} }`;
+            return `    { let x = subgroupShuffle(ar${g >> 1}, base + ${q + 4 * (g & 1)}u); ${rows} }`;
           })
           .join("\n"),
       );
 
   // per-lane addressing set up once
   const setupA = aAlongK
-    ? `  let half = lane & 1u;\n` +
-      lines(TM / 4, (j) => `  let a_row${j} = (mm.a_off + min(r0 + (lane + ${8 * j}u) / 2u, mm.m - 1u) * mm.a_sm) / 4u;`)
-    : lines(TM / 4, (j) => `  let rgrp${j} = min(r0 + ${4 * j}u, mm.m - 4u) / 4u;`);
+    ? lines(TM / 8, (j) => `  let a_row${j} = (mm.a_off + min(r0 + lane + ${8 * j}u, mm.m - 1u) * mm.a_sm) / 4u;`)
+    : lines(TM / 8, (j) => `  let rgrp${j} = min(r0 + 4u * (${2 * j}u + (lane >> 2u)), mm.m - 4u) / 4u;`);
   // the row whose values acc_i holds once loads are clamped (tn clamps groups of 4 rows)
-  const storeRow = (i: number) => (aAlongK ? `min(r0 + ${i}u, mm.m - 1u)` : `(rgrp${Math.floor(i / 4)} * 4u + ${i % 4}u)`);
+  const storeRow = (i: number) => (aAlongK ? `min(r0 + ${i}u, mm.m - 1u)` : `(min(r0 + ${4 * Math.floor(i / 4)}u, mm.m - 4u) + ${i % 4}u)`);
   const setupB = bAlongN
     ? ""
     : lines(4, (t) => `  let bcol${t} = (mm.b_off + min(col4 * 4u + ${t}u, mm.n - 1u) * mm.b_sn) / 4u;`);
@@ -109,7 +103,7 @@ ${setupA}
 ${setupB}
 ${lines(TM, (i) => `  var acc${i} = vec4f(0.0);`)}
   let k_end = min(mm.k, (wid.z + 1u) * mm.k_slice);
-  for (var k = wid.z * mm.k_slice; k < k_end; k += 8u) {
+  for (var k = wid.z * mm.k_slice; k < k_end; k += 4u) {
 ${loadA}
 ${loadB}
 ${fma}
