@@ -4,10 +4,12 @@
 // Why: on software Vulkan every storage load or store is a bounds-checked loop over the lanes, a
 // u32 division is one per lane, and kernels written with loops over local arrays keep those
 // arrays in memory. A team computes a block of ROWS x PIXELS output pixels by 32 channels, each
-// lane the block's pixels by its own 4 channels, written out unrolled. Per input channel a lane
-// loads its 9 weight vec4s once for the whole block; per input row under the block the team
-// needs PIXELS + 2 inputs: each lane loads 3 of them and subgroupShuffle (a register permute)
-// hands every value to every lane. The block's rows share their input rows (4 rows for 2).
+// lane the block's pixels by its own 4 channels, written out unrolled. Per (filter row, input
+// channel) a lane loads its 3 weight vec4s once for the whole block; per output row the team
+// needs the PIXELS + 2 inputs under it: each lane loads 3 and subgroupShuffle (a register
+// permute) hands every value to every lane. The filter rows stay a loop: llvmpipe compiles a
+// kernel at its first dispatch in time that grows with the unrolled body, and with the filter
+// rows unrolled too it took twice as long to compile (2.6 s) and ran 15-30% slower.
 //
 // Same Params and bindings as conv2d_fwd_slide in shaders/conv2d.wgsl (x, w, bias, y). The op
 // picks this kernel for 3x3 filters, stride 1, out_c % 4 == 0, out_h >= ROWS, out_w >= PIXELS.
@@ -25,30 +27,66 @@ export const FORWARD_TEAM_WG = 32;
 /** Teams index their block with f32 division, exact below 2^22 (the op checks). */
 export const FORWARD_TEAM_MAX_TILES = 2 ** 22;
 
-const R = FORWARD_TEAM_ROWS;
 const S = FORWARD_TEAM_PIXELS;
 const K = 3;
 const loads = Math.ceil((S + K - 1) / 8); // inputs per lane per input row
 
-/** Input row r of the block (r = output row o + filter row ky): its loads and multiply-adds. */
-function inputRow(r: number): string {
+/** Output row o of the block at filter row ky (input row o + ky): its loads and multiply-adds. */
+function outputRow(o: number): string {
+  // input j (column first + j - pad_left) meets output pixel i at filter column kx = j - i
   const body = lines(S + K - 1, (j) => {
-    // input j (column first + j - pad_left) meets output pixel i of output row o at tap (r - o, j - i)
-    const taps: string[] = [];
-    for (let o = 0; o < R; o++) {
-      const ky = r - o;
-      if (ky < 0 || ky >= K) continue;
-      for (let kx = 0; kx < K; kx++) if (j - kx >= 0 && j - kx < S) taps.push(`acc${o}_${j - kx} += v * w${ky}${kx};`);
-    }
+    const taps = range(K).filter((kx) => j - kx >= 0 && j - kx < S).map((kx) => `acc${o}_${j - kx} += v * w${kx};`);
     return `      { let v = subgroupShuffle(x${Math.floor(j / 8)}, base + ${j % 8}u); ${taps.join(" ")} }`;
   });
   return `    {
-      let iy = top + ${r};
+      let iy = top + ${o} + i32(ky);
       let row_ok = iy >= 0 && iy < i32(p.in_h);
       let line = image + iy * i32(p.in_w * p.in_c) + i32(ci);
 ${lines(loads, (t) => `      let x${t} = sgf_x_at(line, left + ${8 * t}, row_ok);`)}
 ${body}
     }`;
+}
+
+function entry(name: string, R: number): string {
+  // (R = 1 ran as fast, 4 slower)
+  return `
+// workgroup_id (folded) * 4 + team: tile = ((image, row block, strip), channel block)
+@compute @workgroup_size(${FORWARD_TEAM_WG})
+fn ${name}(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let lane = sid & 7u;
+  let base = sid & ~7u;
+  let out_c4 = p.out_c / 4u;
+  let blocks = (out_c4 + 7u) / 8u;
+  let strips = (p.out_w + ${S - 1}u) / ${S}u;
+  let row_blocks = (p.out_h + ${R - 1}u) / ${R}u;
+  let tiles = p.batch * row_blocks * strips * blocks;
+  // lanes past the last tile redo it (identical stores)
+  let t = min((wid.x + wid.y * nwg.x) * ${FORWARD_TEAM_WG / 8}u + li / 8u, tiles - 1u);
+  let s = sgf_div(t, blocks);
+  let cg = min((t - s * blocks) * 8u + lane, out_c4 - 1u);
+  let rb = sgf_div(s, strips); // n * row_blocks + row block
+  let first = min((s - rb * strips) * ${S}u, p.out_w - ${S}u);
+  let n = sgf_div(rb, row_blocks);
+  let oy = min((rb - n * row_blocks) * ${R}u, p.out_h - ${R}u);
+  let top = i32(oy) - i32(p.pad_top);
+  let left = i32(first) - i32(p.pad_left) + i32(lane);
+  let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
+  let tap = p.in_c * out_c4; // weights of (ky, kx + 1, ci) after those of (ky, kx, ci)
+${lines(R, (o) => lines(S, (i) => `  var acc${o}_${i} = vec4f(0.0);`))}
+  for (var ky = 0u; ky < ${K}u; ky++) {
+    for (var ci = 0u; ci < p.in_c; ci++) {
+      let wk = (ky * ${K}u * p.in_c + ci) * out_c4 + cg;
+${lines(K, (kx) => `      let w${kx} = sgf_w[wk + ${kx}u * tap];`)}
+${lines(R, outputRow)}
+    }
+  }
+  var bias = vec4f(0.0);
+  if (p.has_bias != 0u) { bias = sgf_b[cg]; }
+  let y0 = p.y_off / 4u + ((n * p.out_h + oy) * p.out_w + first) * out_c4 + cg;
+  let y_row = p.out_w * out_c4;
+${lines(R, (o) => lines(S, (i) => `  { let v = acc${o}_${i} + bias; sgf_y[y0 + ${o}u * y_row + ${i}u * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`))}
+}
+`;
 }
 
 /** The WGSL source of conv2d_fwd_sg3. */
@@ -69,39 +107,4 @@ fn sgf_x_at(line: i32, ix: i32, row_ok: bool) -> f32 {
 
 /** a / b for a < 2^22: one vector division for all lanes, where u32 division is one per lane. */
 fn sgf_div(a: u32, b: u32) -> u32 { return u32((f32(a) + 0.5) / f32(b)); }
-
-// workgroup_id (folded) * 4 + team: tile = ((image, row block, strip), channel block)
-@compute @workgroup_size(${FORWARD_TEAM_WG})
-fn conv2d_fwd_sg3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
-  let lane = sid & 7u;
-  let base = sid & ~7u;
-  let out_c4 = p.out_c / 4u;
-  let blocks = (out_c4 + 7u) / 8u;
-  let strips = (p.out_w + ${S - 1}u) / ${S}u;
-  let row_blocks = (p.out_h + ${R - 1}u) / ${R}u;
-  let tiles = p.batch * row_blocks * strips * blocks;
-  // lanes past the last tile redo it (identical stores)
-  let t = min((wid.x + wid.y * nwg.x) * ${FORWARD_TEAM_WG / 8}u + li / 8u, tiles - 1u);
-  let s = sgf_div(t, blocks);
-  let cg = min((t - s * blocks) * 8u + lane, out_c4 - 1u);
-  let rb = sgf_div(s, strips); // n * row_blocks + row block
-  let first = min((s - rb * strips) * ${S}u, p.out_w - ${S}u);
-  let n = sgf_div(rb, row_blocks);
-  let oy = min((rb - n * row_blocks) * ${R}u, p.out_h - ${R}u);
-  let top = i32(oy) - i32(p.pad_top);
-  let left = i32(first) - i32(p.pad_left) + i32(lane);
-  let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
-  let tap = p.in_c * out_c4; // weights of the next tap (ky, kx + 1) for the same ci
-${lines(R, (o) => lines(S, (i) => `  var acc${o}_${i} = vec4f(0.0);`))}
-  for (var ci = 0u; ci < p.in_c; ci++) {
-    let w0 = ci * out_c4 + cg;
-${lines(K * K, (q) => `    let w${Math.floor(q / K)}${q % K} = sgf_w[w0 + ${q}u * tap];`)}
-${lines(R + K - 1, inputRow)}
-  }
-  var bias = vec4f(0.0);
-  if (p.has_bias != 0u) { bias = sgf_b[cg]; }
-  let y0 = p.y_off / 4u + ((n * p.out_h + oy) * p.out_w + first) * out_c4 + cg;
-  let y_row = p.out_w * out_c4;
-${lines(R, (o) => lines(S, (i) => `  { let v = acc${o}_${i} + bias; sgf_y[y0 + ${o}u * y_row + ${i}u * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`))}
-}
-`;
+${entry("conv2d_fwd_sg3", FORWARD_TEAM_ROWS)}`;
