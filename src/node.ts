@@ -32,12 +32,15 @@ async function tryAdapter(dawn: Dawn): Promise<GPUAdapter | null> {
  * polls for GPU events by rescheduling itself with setImmediate: a busy loop on the main thread.
  * On a software adapter that loop takes a core from the driver's worker threads (measured on 2
  * cores: the 28x28 training step used ~85 ms of CPU with it, ~57 ms without). So once a wait of
- * the engine's has lasted SPIN_MS, Dawn's polls (native callbacks; JavaScript code keeps the real
- * setImmediate) go through setTimeout(0), about one per millisecond: short waits (a small op's
- * read-back) stay fast, long ones (a training step) leave the cores to the driver.
+ * the engine's has lasted SPIN_MS, each of Dawn's polls (native callbacks; JavaScript code keeps
+ * the real setImmediate) first blocks the thread for NAP_MS (Atomics.wait: no CPU): short waits
+ * (a small op's read-back) stay fast, long ones (a training step) leave the cores to the driver.
+ * setTimeout(0) in its place waited ~1 ms a poll: a 1.5 ms op took 4 ms to come back, not 2.7.
  */
 const SPIN_MS = 2;
 let waitStart = 0;
+const NAP_MS = 0.1;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 
 function throttleDawnPolling(): void {
   const immediate = globalThis.setImmediate as typeof setImmediate & { gpuCnnThrottled?: true };
@@ -45,7 +48,7 @@ function throttleDawnPolling(): void {
   const toString = Function.prototype.toString;
   const throttled = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
     const dawnPoll = typeof callback === "function" && callback.name === "" && toString.call(callback).includes("[native code]");
-    if (dawnPoll && performance.now() - waitStart > SPIN_MS) return setTimeout(callback, 0, ...args);
+    if (dawnPoll && performance.now() - waitStart > SPIN_MS) Atomics.wait(nap, 0, 0, NAP_MS);
     return immediate(callback, ...args);
   }) as typeof setImmediate & { gpuCnnThrottled?: true };
   // keep what util.promisify(setImmediate) looks for
