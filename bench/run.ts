@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const gpuCnnInitMs = performance.now() - initStart;
   const adapter = lib.describeGpu(info);
   console.log(`gpu-cnn adapter: ${adapter}`);
-  console.log(`gpu-cnn device start, every kernel compiled: ${formatMs(gpuCnnInitMs)}`);
+  console.log(`gpu-cnn device start, a pipeline for every kernel: ${formatMs(gpuCnnInitMs)}${process.env.MESA_SHADER_CACHE_DISABLE ? " (Mesa's shader cache off: first dispatches compile cold)" : ""}`);
 
   const tfjsWanted = opts.peers.filter((p) => p !== "gpu-cnn" && !(opts.quick && CPU_PEERS.includes(p)));
   let tfjs: TfjsSetup | null = null;

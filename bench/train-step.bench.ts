@@ -2,8 +2,9 @@
 // Conv2D 32 3×3 relu → MaxPooling2D 2×2 → Flatten → Dense 128 relu → Dense N softmax,
 // categorical cross-entropy, Adam at Keras' defaults. Each step ends with its loss read back, as
 // a training loop that reports progress does. The first-step rows time compile() plus the first
-// trainOnBatch() of a freshly built model: pipeline compile latency (gpu-cnn compiles every
-// kernel at device start, reported separately in the header).
+// trainOnBatch() of a freshly built model: pipeline compile latency (gpu-cnn creates every
+// kernel's pipeline at device start, reported separately in the header; lavapipe still compiles
+// each at its first dispatch unless Mesa's on-disk shader cache has it).
 import { fails, type Row, type Runner, type TfjsPeer } from "./harness.js";
 import { api, lib, oneHotValues, op, randomValues, size, upload } from "./ours.js";
 

@@ -402,7 +402,7 @@ export class Gpu {
 let current: Promise<Gpu> | null = null;
 let ready: Gpu | null = null;
 
-/** The GPU, created on first use (adapter, device and every kernel compiled once). */
+/** The GPU, created on first use (adapter, device and a pipeline for every kernel, once). */
 export function getGpu(): Promise<Gpu> {
   if (ready?.isLost) {
     // a lost device cannot recover: the next use starts a new one (its tensors are gone)
@@ -425,7 +425,10 @@ export function gpu(): Gpu {
   return ready;
 }
 
-/** Starts the device and compiles every kernel. Models and examples await it once. */
+/**
+ * Starts the device and creates every kernel's pipeline. Models and examples await it once.
+ * (Software Vulkan may still compile a kernel's machine code at its first dispatch.)
+ */
 export async function initGpu(): Promise<GpuInfo> {
   return (await getGpu()).info;
 }
