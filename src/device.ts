@@ -3,6 +3,7 @@
 import { compileKernels, type Kernels } from "./kernels.js";
 import { BufferPool } from "./pool.js";
 import { Profiler, type KernelTime } from "./profiler.js";
+import { WARM_UP_KERNELS, warmUpKernels, type WarmUp } from "./warmup.js";
 export type { KernelTime } from "./profiler.js";
 
 export interface GpuInfo {
@@ -21,6 +22,8 @@ export interface GpuInfo {
 export interface AdapterSource {
   adapter: GPUAdapter;
   source: string;
+  /** Another adapter of the same driver, for a helper device (Node: see src/warmup.ts). */
+  another?: () => Promise<GPUAdapter | null>;
 }
 
 let adapterSource: () => Promise<AdapterSource> = async () => {
@@ -89,6 +92,8 @@ export class Gpu {
   /** Dispatches recorded so far. */
   dispatches = 0;
   private profiler: Profiler | null = null;
+  /** Kernels compiling ahead of first use on a helper device (lavapipe; src/warmup.ts). */
+  warmUp: WarmUp | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -109,7 +114,7 @@ export class Gpu {
   }
 
   static async create(): Promise<Gpu> {
-    const { adapter, source } = await adapterSource();
+    const { adapter, source, another } = await adapterSource();
     // Ask for what the adapter really has, not WebGPU's defaults: the seed model's Dense kernel
     // alone is 202 MB, above the default 128 MiB buffer limit.
     const a = adapter.limits;
@@ -143,7 +148,11 @@ export class Gpu {
     const names = [gpuInfo.vendor, gpuInfo.architecture, gpuInfo.device, gpuInfo.description].join(" ");
     gpuInfo.software = /llvmpipe|lavapipe|swiftshader/i.test(names) || !!(ai as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter;
     const kernels = await compileKernels(device);
-    return new Gpu(device, gpuInfo, kernels);
+    const gpu = new Gpu(device, gpuInfo, kernels);
+    // lavapipe compiles at first dispatch: give the slowest kernels a head start elsewhere
+    const helper = another && /llvmpipe|lavapipe/i.test(names) ? await another() : null;
+    if (helper) gpu.warmUp = warmUpKernels(helper, features, WARM_UP_KERNELS);
+    return gpu;
   }
 
   /**
@@ -394,6 +403,7 @@ export class Gpu {
   }
 
   destroy(): void {
+    this.warmUp?.cancel();
     this.pool.destroyAll();
     this.device.destroy();
   }

@@ -127,8 +127,11 @@ export class Kernels {
   }
 }
 
-/** Compiles every kernel once, in parallel, at device start (no stall on the first step). */
-export async function compileKernels(device: GPUDevice): Promise<Kernels> {
+/**
+ * Creates every kernel's pipeline (or only `names`), in parallel, at device start. Drivers that
+ * compile lazily (lavapipe) still turn each into machine code at its first dispatch.
+ */
+export async function compileKernels(device: GPUDevice, names?: readonly string[]): Promise<Kernels> {
   const paramsLayout = device.createBindGroupLayout({
     label: "gpu-cnn params",
     entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: 0 } }],
@@ -139,6 +142,7 @@ export async function compileKernels(device: GPUDevice): Promise<Kernels> {
   await Promise.all(
     Object.entries(KERNELS).map(async ([name, spec]: [string, KernelSpec]) => {
       if (spec.feature && !device.features.has(spec.feature)) return;
+      if (names && !names.includes(name)) return;
       let module = modules.get(spec.source);
       if (!module) {
         module = device.createShaderModule({ label: name, code: spec.source });

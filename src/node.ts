@@ -21,10 +21,12 @@ const SOFTWARE_ICDS = [
 // Dawn instances stay referenced for the life of the process; their devices depend on them.
 const instances: GPU[] = [];
 
-async function tryAdapter(dawn: Dawn): Promise<GPUAdapter | null> {
+async function tryAdapter(dawn: Dawn): Promise<{ adapter: GPUAdapter; another: () => Promise<GPUAdapter | null> } | null> {
   const gpu = dawn.create([]);
   instances.push(gpu);
-  return gpu.requestAdapter({ powerPreference: "high-performance" });
+  const options: GPURequestAdapterOptions = { powerPreference: "high-performance" };
+  const adapter = await gpu.requestAdapter(options);
+  return adapter && { adapter, another: () => gpu.requestAdapter(options) };
 }
 
 /**
@@ -71,20 +73,20 @@ async function nodeAdapter(): Promise<AdapterSource> {
   const chosen = process.env[ICD_ENV];
   if (chosen) {
     process.env.VK_ICD_FILENAMES = chosen;
-    const adapter = await tryAdapter(dawn);
-    if (adapter) return { adapter, source: `Dawn (${ICD_ENV}=${chosen})` };
+    const found = await tryAdapter(dawn);
+    if (found) return { ...found, source: `Dawn (${ICD_ENV}=${chosen})` };
     tried.push(`${ICD_ENV}=${chosen}`);
   } else {
-    const adapter = await tryAdapter(dawn);
+    const found = await tryAdapter(dawn);
     const icd = process.env.VK_ICD_FILENAMES;
-    if (adapter) return { adapter, source: icd ? `Dawn (VK_ICD_FILENAMES=${icd})` : "Dawn (system Vulkan drivers)" };
+    if (found) return { ...found, source: icd ? `Dawn (VK_ICD_FILENAMES=${icd})` : "Dawn (system Vulkan drivers)" };
     tried.push(icd ? `VK_ICD_FILENAMES=${icd}` : "the system's GPU drivers");
   }
   for (const icd of SOFTWARE_ICDS) {
     if (!existsSync(icd)) continue;
     process.env.VK_ICD_FILENAMES = icd;
-    const adapter = await tryAdapter(dawn);
-    if (adapter) return { adapter, source: `Dawn (software Vulkan: ${icd})` };
+    const found = await tryAdapter(dawn);
+    if (found) return { ...found, source: `Dawn (software Vulkan: ${icd})` };
     tried.push(icd);
   }
   throw new Error(

@@ -34,6 +34,18 @@ describe("device", () => {
     expect([...(await y.data())]).toEqual([0, 2, 0, 4, 5]);
   });
 
+  it("on lavapipe (which compiles at first dispatch), a helper device compiles the slowest kernels ahead and finishes", async () => {
+    await initGpu();
+    const g = gpu();
+    // elsewhere there is nothing to warm up
+    if (!/llvmpipe|lavapipe/i.test(describeGpu(g.info))) return void expect(g.warmUp).toBeNull();
+    expect(g.warmUp).not.toBeNull();
+    // every kernel of WARM_UP_KERNELS ran once on zero-filled Params: a hang would time out here
+    await g.warmUp!.done;
+    const y = ops.relu(tensor(Float32Array.from([-1, 2]), [2]));
+    expect([...(await y.data())]).toEqual([0, 2]);
+  }, 120_000);
+
   it("profiles kernels: each one's dispatches and GPU time, slowest first", async () => {
     await initGpu();
     const a = tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => i % 7), [64, 64]);
