@@ -150,8 +150,7 @@ export class Gpu {
     const kernels = await compileKernels(device);
     const gpu = new Gpu(device, gpuInfo, kernels);
     // lavapipe compiles at first dispatch: give the slowest kernels a head start elsewhere
-    const helper = another && /llvmpipe|lavapipe/i.test(names) ? await another() : null;
-    if (helper) gpu.warmUp = warmUpKernels(helper, features, WARM_UP_KERNELS);
+    if (another && /llvmpipe|lavapipe/i.test(names)) gpu.warmUp = warmUpKernels(another, features, WARM_UP_KERNELS);
     return gpu;
   }
 

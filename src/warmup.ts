@@ -5,7 +5,7 @@
 // kernels take 1-2 s each there, one after another: the 28x28 seed model's first step took ~10 s.
 // A helper device dispatching them once, on a thread of its own, compiles them alongside the
 // first step's own compiles (measured: two 1.5 s kernels in 3.0 s on two devices, 4.5 s on one).
-import { compileKernels, type KernelName } from "./kernels.js";
+import { compileKernels, type KernelName, type Kernels } from "./kernels.js";
 
 /**
  * The seed model's backward kernels, slowest first: its first step compiles its forward kernels
@@ -32,39 +32,42 @@ export interface WarmUp {
   cancel(): void;
 }
 
-/** Starts compiling `names` on a device of `adapter`; every failure just ends it. */
-export function warmUpKernels(adapter: GPUAdapter, requiredFeatures: GPUFeatureName[], names: readonly KernelName[]): WarmUp {
+/**
+ * The probe: a small kernel (cheap to create) that every training step ends with. If Mesa's cache
+ * has it, a step has run on this machine before and the kernels above are cached too.
+ */
+const PROBE: KernelName = "guard";
+/** A first dispatch faster than this found its kernel compiled already. */
+const CACHED_MS = 20;
+
+/**
+ * Compiles `names` on a device of the adapter `helper()` gives, unless the probe finds Mesa's
+ * cache warm (then the warm-up costs a device and one tiny pipeline; `probe: null` skips the
+ * check). Every failure just ends it.
+ */
+export function warmUpKernels(
+  helper: () => Promise<GPUAdapter | null>,
+  requiredFeatures: GPUFeatureName[],
+  names: readonly KernelName[],
+  probe: KernelName | null = PROBE,
+): WarmUp {
   let device: GPUDevice | null = null;
   let cancelled = false;
   const done = (async () => {
     try {
+      const adapter = await helper();
+      if (!adapter || cancelled) return;
       device = await adapter.requestDevice({ requiredFeatures, label: "gpu-cnn warm-up" });
-      if (cancelled) return;
       // its own errors stay its own (a validation error would otherwise print on stderr)
       device.pushErrorScope("validation");
-      const kernels = await compileKernels(device, names);
-      if (cancelled) return;
-      const params = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM });
-      const paramsGroup = device.createBindGroup({ layout: kernels.paramsLayout, entries: [{ binding: 0, resource: { buffer: params, size: 256 } }] });
-      const scratch: GPUBuffer[] = [];
-      for (const name of names) {
-        if (!kernels.has(name)) continue;
-        const { pipeline, layout, bindings } = kernels.get(name);
-        // a small buffer per binding (a buffer cannot be both read-only and writable in a pass)
-        while (scratch.length < bindings) scratch.push(device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE }));
-        const entries = scratch.slice(0, bindings).map((buffer, binding) => ({ binding, resource: { buffer } }));
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, device.createBindGroup({ layout, entries }));
-        pass.setBindGroup(1, paramsGroup, [0]);
-        pass.dispatchWorkgroups(1);
-        pass.end();
-        // one submission each: the queue compiles them in this order
-        device.queue.submit([encoder.finish()]);
+      if (probe) {
+        const kernels = await compileKernels(device, [probe]);
+        const start = performance.now();
+        await dispatchOnce(device, kernels, [probe]);
+        if (cancelled || performance.now() - start < CACHED_MS) return;
       }
+      await dispatchOnce(device, await compileKernels(device, names), names);
       await device.popErrorScope();
-      await device.queue.onSubmittedWorkDone();
     } catch {
       // only ever a head start: the kernels compile at their first use regardless
     } finally {
@@ -78,4 +81,28 @@ export function warmUpKernels(adapter: GPUAdapter, requiredFeatures: GPUFeatureN
       device?.destroy();
     },
   };
+}
+
+/** Dispatches each kernel once (one workgroup, zero-filled Params) and waits for the queue. */
+async function dispatchOnce(device: GPUDevice, kernels: Kernels, names: readonly KernelName[]): Promise<void> {
+  const params = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM });
+  const paramsGroup = device.createBindGroup({ layout: kernels.paramsLayout, entries: [{ binding: 0, resource: { buffer: params, size: 256 } }] });
+  const scratch: GPUBuffer[] = [];
+  for (const name of names) {
+    if (!kernels.has(name)) continue;
+    const { pipeline, layout, bindings } = kernels.get(name);
+    // a small buffer per binding (a buffer cannot be both read-only and writable in a pass)
+    while (scratch.length < bindings) scratch.push(device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE }));
+    const entries = scratch.slice(0, bindings).map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout, entries }));
+    pass.setBindGroup(1, paramsGroup, [0]);
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    // one submission each: the queue compiles them in this order
+    device.queue.submit([encoder.finish()]);
+  }
+  await device.queue.onSubmittedWorkDone();
 }
