@@ -2,9 +2,10 @@
 // compiles lazily. lavapipe (llvmpipe) turns a pipeline into machine code at its first dispatch,
 // on the device's queue thread, and shares the result with every device of the process (and
 // Mesa's on-disk cache with later processes). On a machine's first run the unrolled subgroup
-// kernels take 1-2 s each there, one after another: the 28x28 seed model's first step took 7.5-9.4 s.
-// A helper device dispatching them once, on a thread of its own, compiles them alongside the
-// first step's own compiles (measured: two 1.5 s kernels in 3.0 s on two devices, 4.5 s on one).
+// kernels take 1-2 s each there, one after another: the 28x28 seed model's first step took
+// 7.5-9.4 s. A helper device dispatching them once, on a thread of its own, compiles them
+// alongside the first step's own compiles (two 1.5 s kernels took 3.0 s on two devices, 4.5 s
+// on one; the first step 5.5-6.7 s).
 import { compileKernels, type KernelName, type Kernels } from "./kernels.js";
 
 /**
