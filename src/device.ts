@@ -289,6 +289,12 @@ export class Gpu {
     this.copyEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
   }
 
+  /** Zeroes bytes of a buffer, in order with the recorded dispatches (a memset on lavapipe). */
+  clear(buffer: GPUBuffer, offset: number, size: number): void {
+    this.checkAlive("clear");
+    this.copyEncoder().clearBuffer(buffer, offset, size);
+  }
+
   /** Uploads CPU data, ordered after every dispatch already recorded (via a staging buffer). */
   upload(dst: GPUBuffer, dstOffset: number, data: ArrayBufferView): void {
     this.checkAlive("upload");

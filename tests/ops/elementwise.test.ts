@@ -203,6 +203,16 @@ describe("vec4 block kernels", () => {
     expect(data.every((v) => v === 0.75)).toBe(true);
   });
 
+  it.each(awkwardSizes)("zeros (a buffer clear, not a kernel) clears all %i floats of a reused buffer", async (n) => {
+    // a filled tensor freed first: the pool hands its buffer to zeros (poisoned as well in tests)
+    ops.fill([n], 5).dispose();
+    const z = ops.zeros([n]);
+    made.push(z);
+    const data = await z.data();
+    expect(data.length).toBe(n);
+    expect(data.every((v) => Object.is(v, 0))).toBe(true);
+  });
+
   // channels dividing 32 keep a lane on the same channels (biases loaded once); others step
   it.each([
     [1, 1],
