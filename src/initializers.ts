@@ -74,7 +74,7 @@ export class RandomUniform extends Seeded {
     super(seed);
   }
   protected draw(shape: Shape, random: Random): Float32Array {
-    return fillWith(shape, () => random.uniform(this.minval, this.maxval));
+    return random.fillUniform(new Float32Array(shapeSize(shape)), this.minval, this.maxval);
   }
   override getConfig(): Record<string, unknown> {
     return { minval: this.minval, maxval: this.maxval, seed: this.seed ?? null };
@@ -117,7 +117,7 @@ export class VarianceScaling extends Seeded {
     const variance = this.scale / n;
     if (this.distribution === "uniform") {
       const limit = Math.sqrt(3 * variance);
-      return fillWith(shape, () => random.uniform(-limit, limit));
+      return random.fillUniform(new Float32Array(shapeSize(shape)), -limit, limit);
     }
     // stddev of a standard normal truncated at ±2, as Keras corrects for
     const stddev = Math.sqrt(variance) / 0.87962566103423978;

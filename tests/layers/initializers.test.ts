@@ -23,6 +23,17 @@ const stats = (v: Float32Array): { mean: number; std: number; maxAbs: number } =
 };
 
 describe("initializers", () => {
+  it("Random.fillUniform gives the values uniform() would, one by one, and leaves the same state", () => {
+    for (const [seed, n, lo, hi] of [[7, 0, 0, 1], [1, 1, -0.5, 0.5], [123456789, 1001, -3, 2], [2 ** 32 - 1, 4096, 0.25, 0.75]]) {
+      const a = new Random(seed);
+      const b = new Random(seed);
+      const filled = a.fillUniform(new Float32Array(n), lo, hi);
+      const oneByOne = Float32Array.from({ length: n }, () => b.uniform(lo, hi));
+      expect(filled).toEqual(oneByOne);
+      expect(a.next()).toBe(b.next());
+    }
+  });
+
   it("fans as Keras", () => {
     expect(fans([3, 3, 16, 32])).toEqual({ fanIn: 144, fanOut: 288 });
     expect(fans([784, 128])).toEqual({ fanIn: 784, fanOut: 128 });
