@@ -2,23 +2,10 @@
 // status[0] != 0 (set by guard when a loss was NaN or infinite) turns every update into a no-op,
 // so a step with a bad loss leaves the weights as they were, without reading the loss back.
 // Updates read the tensors as vec4s and split them into contiguous slices as the elementwise
-// kernels do (see shaders/elementwise.wgsl): a few workgroups, runs of RUN lanes per sub-slice.
+// kernels do: WG, RUN and span() come from shaders/elementwise.wgsl's shared block, which
+// src/kernels.ts puts in front of this file. A few workgroups, runs of RUN lanes per sub-slice.
 // n counts floats; bindings are rounded up to whole vec4s, and updating the padding past n is
 // harmless.
-
-override WG: u32 = 64;
-const RUN: u32 = 8u;
-
-struct Span { first: u32, end: u32 }
-
-// The vec4s this invocation takes: first, first + RUN, ... below end.
-fn span(gid: vec3u, nwg: vec3u, n: u32) -> Span {
-  let n4 = (n + 3u) / 4u;
-  let runs = nwg.x * (WG / RUN);
-  let per = ((n4 + runs - 1u) / runs + RUN - 1u) / RUN * RUN;
-  let start = (gid.x / RUN) * per;
-  return Span(start + gid.x % RUN, min(start + per, n4));
-}
 
 // Keras' Adam with alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t) computed on the CPU:
 //   m += (g - m) * (1 - beta1); v += (g^2 - v) * (1 - beta2); p -= m * alpha / (sqrt(v) + eps)

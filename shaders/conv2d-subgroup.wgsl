@@ -1,31 +1,7 @@
 // conv2d kernels that share loads across a subgroup of 8 lanes (the `subgroups` feature; compiled
 // only where subgroups are exactly 8 lanes wide, as on lavapipe's AVX2 vectors: see
-// src/kernels.ts). Same Params and bindings as their plain versions in conv2d.wgsl.
-enable subgroups;
-
-struct Conv {
-  batch: u32,
-  in_h: u32,
-  in_w: u32,
-  in_c: u32,
-  out_h: u32,
-  out_w: u32,
-  out_c: u32,
-  k_h: u32,
-  k_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_top: u32,
-  pad_left: u32,
-  x_off: u32,
-  y_off: u32,
-  has_bias: u32,
-  relu: u32,
-  slice_rows: u32,
-  out_row: u32,
-}
-
-@group(1) @binding(0) var<uniform> p: Conv;
+// src/kernels.ts). Same Params and bindings as their plain versions in conv2d.wgsl: src/kernels.ts
+// puts `enable subgroups` and conv2d.wgsl's shared block (the Params struct) in front of this file.
 
 // ---- filter gradient, out_c % 4 == 0: x, dy -> partial [slices, k_h * k_w * in_c * out_c] ----
 // A workgroup is one team of 8 lanes: TEAM_ROWS filter rows (ky, kx, ci) by 8 groups of 4 output

@@ -17,7 +17,7 @@
 
 override WG: u32 = 64;
 
-// ---- shared: shaders/conv2d-forward-subgroup.ts copies this block into its kernels ----
+// ---- shared: conv2d-forward-subgroup.ts and (through src/kernels.ts) conv2d-subgroup.wgsl use this block ----
 struct Conv {
   batch: u32, // images in this chunk
   in_h: u32,

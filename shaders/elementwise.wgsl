@@ -7,12 +7,9 @@
 // n counts floats. Bindings are rounded up to whole vec4s (vec4Binding() in src/ops/run.ts), so
 // the last vec4 may reach past n: writing that padding is harmless.
 
+// ---- shared: src/kernels.ts puts this block in front of shaders/adam.wgsl ----
 override WG: u32 = 64;
 const RUN: u32 = 8u;
-
-struct Size { n: u32 }
-struct Fill { n: u32, value: f32 }
-struct Bias { n: u32, channels: u32 }
 
 struct Span { first: u32, end: u32 }
 
@@ -24,6 +21,11 @@ fn span(gid: vec3u, nwg: vec3u, n: u32) -> Span {
   let start = (gid.x / RUN) * per;
   return Span(start + gid.x % RUN, min(start + per, n4));
 }
+// ---- end shared ----
+
+struct Size { n: u32 }
+struct Fill { n: u32, value: f32 }
+struct Bias { n: u32, channels: u32 }
 
 // fill: out[i] = value
 @group(0) @binding(0) var<storage, read_write> fill_out: array<vec4f>;

@@ -12,6 +12,11 @@ import preprocess from "../shaders/preprocess.wgsl";
 import maxpool2d from "../shaders/maxpool2d.wgsl";
 import reduce from "../shaders/reduce.wgsl";
 import softmax from "../shaders/softmax.wgsl";
+import { sharedBlock } from "../shaders/wgsl-text.js";
+
+// WGSL has no includes: these files take a definition from another file's marked shared block
+const adamSource = sharedBlock(elementwise, "shaders/elementwise.wgsl") + adam;
+const conv2dSubgroupSource = `enable subgroups;\n${sharedBlock(conv2d, "shaders/conv2d.wgsl")}${conv2dSubgroup}`;
 
 interface KernelSpec {
   source: string;
@@ -69,7 +74,7 @@ export const KERNELS = {
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
-  conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroup, 2, 1)),
+  conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2, { WG: 64 }),
@@ -85,10 +90,10 @@ export const KERNELS = {
   softmax_xent_bwd: k(softmax, 3, 1),
   xent_probs: k(softmax, 2, 1),
   accuracy: k(softmax, 2, 1),
-  adam: k(adam, 2, 3),
-  sgd: k(adam, 2, 2),
-  sgd_plain: k(adam, 2, 1),
-  guard: k(adam, 1, 1),
+  adam: k(adamSource, 2, 3),
+  sgd: k(adamSource, 2, 2),
+  sgd_plain: k(adamSource, 2, 1),
+  guard: k(adamSource, 1, 1),
   // preprocessing and augmentation layers (shaders/preprocess.wgsl)
   rescale_channels: k(preprocess, 2, 1),
   rescale_last: k(preprocess, 2, 1),
