@@ -93,8 +93,8 @@ describe("maxPool2d forward and backward vs the float64 reference", () => {
 });
 
 describe("maxPool2d 2x2 stride 2 (straight-line kernels)", () => {
-  /** The pooling kernels one forward and backward of `s` dispatch. */
-  async function kernelsFor(s: PoolRefSpec): Promise<string[]> {
+  /** The pooling kernels that `run` dispatches. */
+  async function poolKernels(run: () => Promise<void>): Promise<string[]> {
     const g = gpu();
     const dispatch = g.dispatch;
     const kernels: string[] = [];
@@ -103,12 +103,14 @@ describe("maxPool2d 2x2 stride 2 (straight-line kernels)", () => {
       return dispatch.call(g, kernel, ...rest);
     };
     try {
-      await checkPool(s);
+      await run();
     } finally {
       g.dispatch = dispatch;
     }
     return kernels;
   }
+  /** The pooling kernels one forward and backward of `s` dispatch. */
+  const kernelsFor = (s: PoolRefSpec): Promise<string[]> => poolKernels(() => checkPool(s));
   const pool2 = { pool: [2, 2] as [number, number], strides: [2, 2] as [number, number] };
 
   it("windows that tile the image: both directions straight-line", async () => {
@@ -129,22 +131,16 @@ describe("maxPool2d 2x2 stride 2 (straight-line kernels)", () => {
   it("an input that needs no gradient gets the maxima only", async () => {
     const s: PoolRefSpec = { shape: [random.int(1, 3), 2 * random.int(1, 7), 2 * random.int(1, 7) + 1, 4 * random.int(1, 4)], ...pool2, padding: "valid" };
     const x = tensor(Float32Array.from(random.array(numel(s.shape))), s.shape);
-    const g = gpu();
-    const dispatch = g.dispatch;
-    const kernels: string[] = [];
-    g.dispatch = (kernel, ...rest) => {
-      if (kernel.startsWith("maxpool2d")) kernels.push(kernel);
-      return dispatch.call(g, kernel, ...rest);
-    };
     try {
-      const y = ops.maxPool2d(x, { poolSize: 2 });
-      expectClose(await y.data(), maxPoolRef(Float64Array.from(await x.data()), s).y, `maxPool2d ${describeSpec(s)} without gradient`);
-      y.dispose();
+      const kernels = await poolKernels(async () => {
+        const y = ops.maxPool2d(x, { poolSize: 2 });
+        expectClose(await y.data(), maxPoolRef(Float64Array.from(await x.data()), s).y, `maxPool2d ${describeSpec(s)} without gradient`);
+        y.dispose();
+      });
+      expect(kernels).toEqual(["maxpool2d_fwd_vec4_2x2_max"]);
     } finally {
-      g.dispatch = dispatch;
       x.dispose();
     }
-    expect(kernels).toEqual(["maxpool2d_fwd_vec4_2x2_max"]);
   });
 
   it("walks blocks in at most the per-dimension limit of workgroups", async () => {
