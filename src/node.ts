@@ -21,8 +21,21 @@ const SOFTWARE_ICDS = [
 // Dawn instances stay referenced for the life of the process; their devices depend on them.
 const instances: GPU[] = [];
 
+/**
+ * Dawn's instance flags. WebGPU zero-fills a buffer before its first use; Dawn does it lazily,
+ * as a clear before the first pass that binds it. The engine never relies on that: its buffer
+ * pool hands out used buffers, so every kernel writes all it later reads (the tests run once with
+ * fresh buffers filled with non-zero bytes, GPU_CNN_DAWN_FLAGS below). On lavapipe the clear is a
+ * single-threaded memset that also takes the page faults of fresh memory: ~0.35 s of the 224x224
+ * seed model's first step (1 GB of new buffers). Browsers keep their zero-fill; this is Dawn's.
+ */
+const DAWN_FLAGS = ["disable-dawn-features=lazy_clear_resource_on_first_use"];
+/** Extra Dawn flags, space-separated (tests: enable-dawn-features=nonzero_clear_resources_on_creation_for_testing). */
+export const DAWN_FLAGS_ENV = "GPU_CNN_DAWN_FLAGS";
+
 async function tryAdapter(dawn: Dawn): Promise<{ adapter: GPUAdapter; another: () => Promise<GPUAdapter | null> } | null> {
-  const gpu = dawn.create([]);
+  const extra = process.env[DAWN_FLAGS_ENV]?.split(/\s+/).filter(Boolean) ?? [];
+  const gpu = dawn.create([...DAWN_FLAGS, ...extra]);
   instances.push(gpu);
   const options: GPURequestAdapterOptions = { powerPreference: "high-performance" };
   const adapter = await gpu.requestAdapter(options);
