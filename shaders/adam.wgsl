@@ -9,7 +9,9 @@
 
 // Keras' Adam with alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t) computed on the CPU:
 //   m += (g - m) * (1 - beta1); v += (g^2 - v) * (1 - beta2); p -= m * alpha / (sqrt(v) + eps)
-struct Adam { n: u32, alpha: f32, one_minus_beta1: f32, one_minus_beta2: f32, epsilon: f32 }
+// fresh != 0: m and v are new buffers that hold nothing yet (the first update of a parameter's
+// state): read as zeros, and written as zeros when the step is skipped, so they need no clear.
+struct Adam { n: u32, fresh: u32, alpha: f32, one_minus_beta1: f32, one_minus_beta2: f32, epsilon: f32 }
 // Keras' SGD: v = momentum * v - lr * g; p += v. Without momentum: p -= lr * g.
 struct Sgd { n: u32, learning_rate: f32, momentum: f32 }
 
@@ -25,14 +27,24 @@ struct Sgd { n: u32, learning_rate: f32, momentum: f32 }
 
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  if (adam_status[0] != 0.0) { return; }
   let s = span(gid, nwg, adam_params.n);
   let p = adam_params;
+  let fresh = p.fresh != 0u;
+  if (adam_status[0] != 0.0) {
+    if (fresh) {
+      for (var i = s.first; i < s.end; i += RUN) { adam_m[i] = vec4f(0.0); adam_v[i] = vec4f(0.0); }
+    }
+    return;
+  }
   for (var i = s.first; i < s.end; i += RUN) {
     // each tensor loaded once: every storage access is expensive on software Vulkan
     let g = adam_g[i];
-    let m0 = adam_m[i];
-    let v0 = adam_v[i];
+    var m0 = vec4f(0.0);
+    var v0 = vec4f(0.0);
+    if (!fresh) {
+      m0 = adam_m[i];
+      v0 = adam_v[i];
+    }
     let w = adam_param[i];
     let m = m0 + (g - m0) * p.one_minus_beta1;
     let v = v0 + (g * g - v0) * p.one_minus_beta2;

@@ -3,6 +3,7 @@
 // was not finite (see ops/guard.ts), so a bad step never touches the weights.
 import { adamUpdate } from "./ops/adam.js";
 import { zeros } from "./ops/fill.js";
+import { output } from "./ops/run.js";
 import { sgdUpdate } from "./ops/sgd.js";
 import { keep, type Tensor } from "./tensor.js";
 
@@ -57,22 +58,28 @@ export class Adam extends Optimizer {
     checkRate("Adam epsilon", this.epsilon, 0, Infinity);
   }
 
-  private slot(param: Tensor): { m: Tensor; v: Tensor } {
-    let s = this.slots.get(param);
-    if (!s) {
-      s = { m: keep(zeros(param.shape)), v: keep(zeros(param.shape)) };
-      s.m.name = `${param.name}/m`;
-      s.v.name = `${param.name}/v`;
-      this.slots.set(param, s);
-    }
-    return s;
+  /**
+   * The state of `param`, created where it has none: zeros, or for an update about to run,
+   * new tensors left unwritten (`fresh`: adamUpdate takes them as zeros and writes them).
+   */
+  private slot(param: Tensor, forUpdate = false): { m: Tensor; v: Tensor; fresh: boolean } {
+    const existing = this.slots.get(param);
+    if (existing) return { ...existing, fresh: false };
+    const make = (what: string) => {
+      const t = keep(forUpdate ? output(param.shape, "Adam state") : zeros(param.shape));
+      t.name = `${param.name}/${what}`;
+      return t;
+    };
+    const s = { m: make("m"), v: make("v") };
+    this.slots.set(param, s);
+    return { ...s, fresh: forUpdate };
   }
 
   applyGradients(pairs: [Tensor, Tensor][], status: Tensor): void {
     const step = ++this.iterations;
     for (const [param, grad] of pairs) {
-      const { m, v } = this.slot(param);
-      adamUpdate(param, grad, m, v, status, { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step });
+      const { m, v, fresh } = this.slot(param, true);
+      adamUpdate(param, grad, m, v, status, { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step, fresh });
     }
   }
 

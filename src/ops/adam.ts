@@ -9,16 +9,23 @@ export interface AdamOptions {
   epsilon?: number;
   /** The 1-based number of this update (Keras' iterations + 1). */
   step: number;
+  /**
+   * m and v are new tensors never written (the first update of this parameter's state): the
+   * update takes them as zeros, and leaves zeros there if status skips it. Saves clearing them:
+   * a single-threaded pass over fresh memory on lavapipe (0.4 GB for the 224x224 seed model).
+   */
+  fresh?: boolean;
 }
 
 /**
  * One Adam step in place, as Keras: alpha = lr * sqrt(1 - beta2^step) / (1 - beta1^step) (on the
  * CPU in float64), m += (g - m)(1 - beta1), v += (g² - v)(1 - beta2),
- * param -= alpha * m / (sqrt(v) + epsilon). Does nothing while status[0] != 0 (see guard).
+ * param -= alpha * m / (sqrt(v) + epsilon). Does nothing while status[0] != 0 (see guard), but
+ * for zeroing fresh state.
  * One dispatch per binding-sized chunk, one pass over memory, no autograd.
  */
 export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, status: Tensor, options: AdamOptions): void {
-  const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, step } = options;
+  const { learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, step, fresh = false } = options;
   checkState("adamUpdate", param, { grad, m, v });
   checkStatus("adamUpdate", status);
   if (!Number.isInteger(step) || step < 1) throw new Error(`gpu-cnn: adamUpdate: step must be an integer >= 1, got ${step}`);
@@ -29,7 +36,7 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, st
   const alpha = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
   for (const [offset, length] of chunks(param.size, 1)) {
     const [g, p, mb, vb] = [grad, param, m, v].map((t) => vec4Binding(t, offset, length));
-    run("adam", [g, status, p, mb, vb], params([length], [alpha, 1 - beta1, 1 - beta2, epsilon]), blockGroups(length));
+    run("adam", [g, status, p, mb, vb], params([length, fresh ? 1 : 0], [alpha, 1 - beta1, 1 - beta2, epsilon]), blockGroups(length));
   }
 }
 

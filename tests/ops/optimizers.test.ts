@@ -61,6 +61,35 @@ describe("adamUpdate", () => {
     await adamSteps(shape, kerasAdam, 3, 1);
   });
 
+  it("fresh state (never written: here NaN) is taken as zeros: the same bits as cleared state, this step and the next", async () => {
+    const shape = [random.int(1, 9), random.int(1, 9)];
+    const n = numel(shape);
+    const start = Float32Array.from(random.array(n));
+    const grads = [0, 1].map(() => gpuTensor(random.array(n, -2, 2), shape));
+    const cleared = { param: tensor(start, shape), m: tensor(new Float32Array(n), shape), v: tensor(new Float32Array(n), shape) };
+    const fresh = { param: tensor(start, shape), m: tensor(new Float32Array(n).fill(NaN), shape), v: tensor(new Float32Array(n).fill(NaN), shape) };
+    const status = tensor([0]);
+    for (const step of [1, 2]) {
+      ops.adamUpdate(cleared.param, grads[step - 1], cleared.m, cleared.v, status, { ...kerasAdam, step });
+      ops.adamUpdate(fresh.param, grads[step - 1], fresh.m, fresh.v, status, { ...kerasAdam, step, fresh: step === 1 });
+      for (const key of ["param", "m", "v"] as const) {
+        expect(Array.from(await fresh[key].data()), `${key} after step ${step}`).toEqual(Array.from(await cleared[key].data()));
+      }
+    }
+  });
+
+  it("a fresh update that status skips leaves zeros in m and v and the param as it was", async () => {
+    const n = random.int(1, 50);
+    const start = Float32Array.from(random.array(n));
+    const param = tensor(start, [n]);
+    const m = tensor(new Float32Array(n).fill(NaN), [n]);
+    const v = tensor(new Float32Array(n).fill(NaN), [n]);
+    ops.adamUpdate(param, gpuTensor(random.array(n), [n]), m, v, tensor([1]), { step: 1, fresh: true });
+    expect(Array.from(await param.data())).toEqual(Array.from(start));
+    expect(Array.from(await m.data())).toEqual(new Array(n).fill(0));
+    expect(Array.from(await v.data())).toEqual(new Array(n).fill(0));
+  });
+
   it("other hyperparameters, 4 steps", async () => {
     await adamSteps([random.int(1, 40), random.int(1, 40)], { learningRate: 0.05, beta1: 0.5, beta2: 0.75, epsilon: 1e-3 }, 4, 1);
   });
