@@ -12,7 +12,7 @@
 // rows unrolled too it took twice as long to compile (2.6 s) and ran 15-30% slower.
 //
 // Same Params and bindings as conv2d_fwd_slide in shaders/conv2d.wgsl (x, w, bias, y). The op
-// picks this kernel for 3x3 filters, stride 1, out_c % 4 == 0, out_h >= ROWS, out_w >= PIXELS.
+// picks this kernel for 3x3 filters, stride 1, out_c % 4 == 0, out_h >= ROWS (any out_w).
 // The last block of a row or column starts early and channel groups past out_c repeat the last
 // one: edge teams recompute outputs another team also writes, with the same values.
 
@@ -46,6 +46,11 @@ function outputRow(o: number): string {
 ${lines(loads, (t) => `      let x${t} = sgf_x_at(line, left + ${8 * t}, row_ok);`)}
 ${body}
     }`;
+}
+
+/** Stores output row o's pixel `at` (a u32 expression) of the block: `value` plus bias, relu. */
+function store(o: number, value: string, at: string): string {
+  return `  { let v = ${value} + bias; sgf_y[y0 + ${o}u * y_row + ${at} * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`;
 }
 
 /** The WGSL source of conv2d_fwd_sg3. */
@@ -82,7 +87,7 @@ fn conv2d_fwd_sg3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   let s = sgf_div(t, blocks);
   let cg = min((t - s * blocks) * 8u + lane, out_c4 - 1u);
   let rb = sgf_div(s, strips); // n * row_blocks + row block
-  let first = min((s - rb * strips) * ${S}u, p.out_w - ${S}u);
+  let first = min((s - rb * strips) * ${S}u, max(p.out_w, ${S}u) - ${S}u); // 0 when out_w < ${S}
   let n = sgf_div(rb, row_blocks);
   let oy = min((rb - n * row_blocks) * ${R}u, p.out_h - ${R}u);
   let top = i32(oy) - i32(p.pad_top);
@@ -101,6 +106,8 @@ ${lines(R, outputRow)}
   if (p.has_bias != 0u) { bias = sgf_b[cg]; }
   let y0 = p.y_off / 4u + ((n * p.out_h + oy) * p.out_w + first) * out_c4 + cg;
   let y_row = p.out_w * out_c4;
-${lines(R, (o) => lines(S, (i) => `  { let v = acc${o}_${i} + bias; sgf_y[y0 + ${o}u * y_row + ${i}u * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`))}
+  // rows narrower than the block (out_w < ${S}): pixels past the row store pixel 0 again instead
+  // (a select, not a branch: branches around stores multiply llvmpipe's compile time)
+${lines(R, (o) => lines(S, (i) => i === 0 ? store(o, `acc${o}_0`, "0u") : store(o, `select(acc${o}_0, acc${o}_${i}, ${i}u < p.out_w)`, `select(0u, ${i}u, ${i}u < p.out_w)`)))}
 }
 `;

@@ -233,7 +233,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
 function forwardTeams(g: Geometry): boolean {
   const device = gpu();
   const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0;
-  return shape && g.outH >= FORWARD_TEAM_ROWS && g.outW >= FORWARD_TEAM_PIXELS && device.subgroupKernels && device.kernels.has("conv2d_fwd_sg3");
+  return shape && g.outH >= FORWARD_TEAM_ROWS && device.subgroupKernels && device.kernels.has("conv2d_fwd_sg3");
 }
 
 /** dx: each input pixel gathers dy through the filter taps that reached it. */
