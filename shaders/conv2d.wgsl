@@ -463,6 +463,25 @@ fn conv2d_bwd_input_ring1(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   }
 }
 
+// ---- input gradient as a forward convolution (3x3, stride 1, the op's choice) ----
+// dx is the forward convolution of dy with the filter turned half a turn and its channel axes
+// swapped, wt[ky, kx, co, ci] = w[k_h - 1 - ky, k_w - 1 - kx, ci, co], under padding k - 1 - pad:
+// then the forward pass's subgroup teams compute it. This kernel writes wt (the Params are w's).
+@group(0) @binding(0) var<storage, read> flip_w: array<f32>;
+@group(0) @binding(1) var<storage, read_write> flip_wt: array<f32>;
+
+// gid.x/y (folded): one element of wt
+@compute @workgroup_size(WG)
+fn conv2d_flip_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = flat(gid, nwg);
+  if (e >= p.k_h * p.k_w * p.in_c * p.out_c) { return; }
+  let ci = e % p.in_c;
+  let co = (e / p.in_c) % p.out_c;
+  let tap = e / (p.in_c * p.out_c); // ky * k_w + kx of wt
+  let src_tap = p.k_h * p.k_w - 1u - tap; // (k_h - 1 - ky) * k_w + (k_w - 1 - kx)
+  flip_wt[e] = flip_w[(src_tap * p.in_c + ci) * p.out_c + co];
+}
+
 // ---- filter gradient: x, dy -> partial [slices, k_h * k_w * in_c * out_c] ----
 // Filter rows r = (ky, kx, ci) flattened. Each invocation sums a tile of 4 rows by 4 (or 8)
 // channels over one slice of slice_rows output rows (n, oy), every ox of each.

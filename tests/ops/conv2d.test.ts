@@ -214,6 +214,37 @@ describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels",
   });
 });
 
+describe("conv2d input gradient as a forward convolution on subgroup teams (3x3, stride 1, 16+ input channels)", () => {
+  const inputKernels = async (c: ConvCase): Promise<string[]> => {
+    const spy = spyDispatches();
+    try {
+      await checkConv(c, { bias: random.int(0, 1) === 1 });
+    } finally {
+      spy.restore();
+    }
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d"));
+  };
+  // dx runs the forward teams over dy with the filter turned and transposed: odd widths and
+  // heights, both paddings, input channels past one team (32) and batch 1
+  const cases: [string, () => ConvCase][] = [
+    ["wide rows, same", () => ({ batch: size(1, 3), inH: size(2, 9), inW: size(16, 40), inC: 4 * size(4, 8), kh: 3, kw: 3, outC: 4 * size(1, 9), strides: [1, 1], padding: "same" })],
+    ["narrow rows, valid, relu", () => ({ batch: size(1, 3), inH: size(4, 15), inW: size(3, 15), inC: 4 * size(4, 12), kh: 3, kw: 3, outC: 4 * size(1, 5), strides: [1, 1], padding: "valid", relu: true })],
+    ["batch 1, odd output channels, same", () => ({ batch: 1, inH: size(3, 13), inW: size(3, 30), inC: 16, kh: 3, kw: 3, outC: size(1, 7), strides: [1, 1], padding: "same" })],
+  ];
+  for (const [name, make] of cases) {
+    it.skipIf(!subgroupKernels)(name, async () => {
+      const kernels = await inputKernels(make());
+      expect(kernels).toContain("conv2d_flip_filter");
+      expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input"))).toEqual([]);
+    });
+  }
+  it.skipIf(!subgroupKernels)("fewer input channels keep the input-gradient kernels", async () => {
+    const kernels = await inputKernels({ batch: 1, inH: 6, inW: 20, inC: 8, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
+    expect(kernels).not.toContain("conv2d_flip_filter");
+    expect(kernels).toContain("conv2d_bwd_input_slide4");
+  });
+});
+
 describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
   const filterGradKernels = async (c: ConvCase): Promise<string[]> => {
     const spy = spyDispatches();
@@ -290,6 +321,23 @@ describe("conv2d large tensors", () => {
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
+  });
+
+  it.skipIf(!subgroupKernels)("splits the batch for the input gradient on forward teams too", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    // an input image is 6*7*16 floats = 2,688 bytes: two per 6,144-byte chunk, so 3 chunks of 5
+    g.maxBindingBytes = 6144;
+    const spy = spyDispatches();
+    try {
+      await checkConv({ batch: 5, inH: 6, inW: 7, inC: 16, kh: 3, kw: 3, outC: 4, strides: [1, 1], padding: "same" });
+    } finally {
+      g.maxBindingBytes = limit;
+      spy.restore();
+    }
+    // 3 chunks forward and 3 for the input gradient
+    expect(spy.calls.filter(([kernel]) => kernel === "conv2d_fwd_sg3")).toHaveLength(6);
+    expect(spy.calls.filter(([kernel]) => kernel === "conv2d_flip_filter")).toHaveLength(1);
   });
 
   it("folds dispatches past the per-dimension workgroup limit", async () => {
