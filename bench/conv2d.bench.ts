@@ -7,9 +7,13 @@ import { tfjsRunner, type Tf } from "./tfjs.js";
 
 type Conv2d = (x: lib.Tensor, w: lib.Tensor, b: lib.Tensor | null, opts?: { padding?: "valid" | "same"; strides?: number }) => lib.Tensor;
 
+// the seed model's first layer at both sizes, and the second layer of the classic two-block
+// MNIST network (32 channels of 13x13 after pooling -> 64), the shape whose input gradient a
+// deeper network needs
 const CASES = [
-  { input: [32, 28, 28, 1], filters: 32 },
-  { input: [8, 224, 224, 3], filters: 32 },
+  { input: [32, 28, 28, 1], filters: 32, paddings: ["valid", "same"] },
+  { input: [8, 224, 224, 3], filters: 32, paddings: ["valid", "same"] },
+  { input: [32, 13, 13, 32], filters: 64, paddings: ["valid"] },
 ] as const;
 const KERNEL = 3;
 
@@ -22,8 +26,8 @@ export function conv2dOutShape(input: readonly number[], filters: number, paddin
 export const rows: Row[] = [];
 /** Square matmuls with the FLOP counts of the conv rows, one per size, after the conv rows. */
 const sameFlops = new Map<number, Row>();
-for (const { input, filters } of CASES) {
-  for (const padding of ["valid", "same"] as const) {
+for (const { input, filters, paddings } of CASES) {
+  for (const padding of paddings) {
     for (const pass of ["fwd", "dinput", "dfilter"] as const) {
       const filterShape = [KERNEL, KERNEL, input[3], filters] as [number, number, number, number];
       const outShape = conv2dOutShape(input, filters, padding);
