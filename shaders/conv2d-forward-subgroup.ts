@@ -12,7 +12,8 @@
 // rows unrolled too it took twice as long to compile (2.6 s) and ran 15-30% slower.
 //
 // Same Params and bindings as conv2d_fwd_slide in shaders/conv2d.wgsl (x, w, bias, y). The op
-// picks this kernel for 3x3 filters, stride 1, out_c % 4 == 0, out_h >= ROWS (any out_w).
+// picks this kernel for 3x3 filters, stride 1, out_c % 4 == 0, out_h >= ROWS (any out_w), unless
+// in_c is 16 or more in fours: then conv2d-gemm-subgroup.ts runs.
 // The last block of a row or column starts early and channel groups past out_c repeat the last
 // one: edge teams recompute outputs another team also writes, with the same values.
 

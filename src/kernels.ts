@@ -4,6 +4,7 @@
 import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import { conv2dForwardSubgroupSource } from "../shaders/conv2d-forward-subgroup.js";
+import { conv2dGemmSubgroupSource } from "../shaders/conv2d-gemm-subgroup.js";
 import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
@@ -75,6 +76,7 @@ export const KERNELS = {
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
+  conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),

@@ -201,16 +201,32 @@ describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels",
   ];
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
-      expect(new Set(await forwardKernels(make(), { bias: random.int(0, 1) === 1 }))).toEqual(new Set(["conv2d_fwd_sg3"]));
+      const c = make();
+      // 16+ input channels in fours: the implicit-product teams
+      const kernel = c.inC % 4 === 0 && c.inC >= 16 ? "conv2d_fwd_gemm" : "conv2d_fwd_sg3";
+      expect(new Set(await forwardKernels(c, { bias: random.int(0, 1) === 1 }))).toEqual(new Set([kernel]));
     });
   }
-  it.skipIf(!subgroupKernels)("other shapes keep the strip kernels", async () => {
+  // the implicit product: rows are consecutive pixels of the flattened output (pixel counts off a
+  // team's 32 and a workgroup's 128), any kernel size, stride and padding, channels past a team
+  const gemmCases: [string, () => ConvCase][] = [
+    ["3x3 stride 1, 16-40 channels in, odd sizes", () => ({ batch: size(1, 3), inH: size(2, 15), inW: size(2, 23), inC: 4 * size(4, 10), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: random.int(0, 1) === 1 })],
+    ["5x5 and 1x1 kernels, 4 or 8 channels in", () => ({ batch: size(1, 2), inH: size(5, 12), inW: size(5, 12), inC: 4 * size(1, 2), kh: random.pick([1, 5]), kw: random.pick([1, 5]), outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["stride 2, batch 1, relu", () => ({ batch: 1, inH: size(4, 17), inW: size(4, 17), inC: 4 * size(1, 6), kh: 3, kw: 3, outC: 4 * size(8, 12), strides: [2, random.int(1, 2)], padding: random.pick(["same", "valid"] as const), relu: true })],
+  ];
+  for (const [name, make] of gemmCases) {
+    it.skipIf(!subgroupKernels)(`implicit-product teams: ${name}`, async () => {
+      // (no input gradient here: it runs forward kernels of its own, tested below)
+      expect(new Set(await forwardKernels(make(), { bias: random.int(0, 1) === 1, xGrad: false }))).toEqual(new Set(["conv2d_fwd_gemm"]));
+    });
+  }
+  it.skipIf(!subgroupKernels)("other shapes keep the strip kernels (input channels not in fours)", async () => {
     const names = [
       ...(await forwardKernels({ batch: 1, inH: 6, inW: 17, inC: 2, kh: 3, kw: 3, outC: 8, strides: [2, 1], padding: "same" })),
       ...(await forwardKernels({ batch: 1, inH: 6, inW: 20, inC: 2, kh: 3, kw: 5, outC: 8, strides: [1, 1], padding: "same" })),
       ...(await forwardKernels({ batch: 1, inH: 1, inW: 12, inC: 2, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" })),
     ];
-    expect(names).not.toContain("conv2d_fwd_sg3");
+    expect(names.filter((k) => k === "conv2d_fwd_sg3" || k === "conv2d_fwd_gemm")).toEqual([]);
   });
 });
 
@@ -336,8 +352,11 @@ describe("conv2d large tensors", () => {
       g.maxBindingBytes = limit;
       spy.restore();
     }
-    // 3 chunks forward and 3 for the input gradient
-    expect(spy.calls.filter(([kernel]) => kernel === "conv2d_fwd_sg3")).toHaveLength(6);
+    // 3 chunks forward (16 channels in: implicit-product teams) and 3 for the input gradient
+    // (the transposed convolution has 4 channels in: row-strip teams)
+    const kernels = spy.calls.map(([kernel]) => kernel);
+    expect(kernels.filter((k) => k === "conv2d_fwd_gemm")).toHaveLength(3);
+    expect(kernels.filter((k) => k === "conv2d_fwd_sg3")).toHaveLength(3);
     expect(spy.calls.filter(([kernel]) => kernel === "conv2d_flip_filter")).toHaveLength(1);
   });
 
