@@ -77,6 +77,7 @@ export const KERNELS = {
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
+  conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),

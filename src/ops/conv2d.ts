@@ -2,7 +2,7 @@ import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
 import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
-import { GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
+import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
 import { grid1d, output, params, run, shapeError } from "./run.js";
@@ -340,12 +340,16 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   const chunks = batchChunks(g, x, dy);
   const vec4 = g.outC % 4 === 0;
   const rows = g.kh * g.kw * g.inC;
-  // teams of 8 lanes sharing inputs by subgroup shuffles where the device has them
+  // teams of 8 lanes sharing inputs by subgroup shuffles where the device has them: with input
+  // channels in fours, as an implicit matrix product (32 filter rows a team)
   const teams = vec4 && device.subgroupKernels && device.kernels.has("conv2d_bwd_filter_sg");
-  const kernel: KernelName = teams ? "conv2d_bwd_filter_sg" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
+  // (measured against conv2d_bwd_filter_sg: 8x111x111x32 -> 32 151 against 211 ms, 26x26 38
+  // against 49, 13x13x32 -> 64 23 against 26; with 4 channels the same)
+  const gemm = teams && g.inC % 4 === 0 && device.kernels.has("conv2d_bwd_filter_gemm");
+  const kernel: KernelName = gemm ? "conv2d_bwd_filter_gemm" : teams ? "conv2d_bwd_filter_sg" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
   // tiles (one invocation each) or teams (8 lanes each) that every slice runs
   const tiles = teams
-    ? Math.ceil(rows / TEAM_ROWS) * Math.ceil(g.outC / TEAM_CHANNELS)
+    ? Math.ceil(rows / (gemm ? GEMM_FILTER_ROWS : TEAM_ROWS)) * Math.ceil(g.outC / TEAM_CHANNELS)
     : Math.ceil(rows / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
   const lanesPerTile = teams ? 8 : 1;
   // partial sums must fit one binding, for all chunks together

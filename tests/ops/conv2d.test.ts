@@ -277,9 +277,16 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
     ["stride 2, even kernel", () => ({ batch: size(1, 3), inH: size(4, 12), inW: size(4, 12), inC: size(1, 4), kh: 2, kw: 4, outC: channels4(), strides: [2, 2], padding: random.pick(["same", "valid"] as const) })],
   ];
   const channels4 = () => 4 * size(1, 6);
+  // input channels in fours: the implicit-product teams (32 filter rows: 36 rows for 4 channels
+  // leave a partial team; rows of 1-4 pixels past a multiple of 4; channel blocks past one team)
+  cases.push(
+    ["implicit product: channels in fours, odd rows, past one team", () => ({ batch: size(1, 3), inH: size(3, 14), inW: size(3, 14), inC: 4 * size(1, 9), kh: 3, kw: 3, outC: 4 * size(1, 12), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["implicit product: stride 2, 5x5 or 1x3 kernel", () => ({ batch: size(1, 2), inH: size(5, 13), inW: size(5, 13), inC: 4 * size(1, 3), kh: random.pick([1, 5]), kw: random.pick([3, 5]), outC: channels4(), strides: [2, random.int(1, 2)], padding: random.pick(["same", "valid"] as const) })],
+  );
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
-      expect(await filterGradKernels(make())).toEqual(["conv2d_bwd_filter_sg"]);
+      const c = make();
+      expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm" : "conv2d_bwd_filter_sg"]);
     });
     it(`plain tiles: ${name}`, async () => {
       const g = gpu();
