@@ -229,6 +229,67 @@ fn conv2d_fwd_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   for (var i = 0u; i < SHORT_STRIP; i++) { fwd4_store(tile, i, acc[i], bias); }
 }
 
+// ---- forward with in_c % 4 == 0 and out_c % 4 == 0: an implicit matrix product ----
+// y [pixels, out_c] = A [pixels, (ky, kx, ci)] · w [(ky, kx, ci), out_c], row p of A being pixel
+// p's window read straight from x: matmul_nn's 4x4 register tile (4 consecutive pixels of the
+// flattened output by 4 channels), 16 multiply-adds per 2 vec4 loads, for any kernel, stride,
+// padding and width. Pixels past the last one repeat it (identical stores).
+@group(0) @binding(0) var<storage, read> gm_x: array<vec4f>;
+
+/** x's vec4 index of channels ci .. ci + 3 under tap (ky, kx) of the window; -1 in the padding. */
+fn gm_tap(win: Window, ky: u32, kx: u32) -> i32 {
+  let iy = win.top + i32(ky);
+  let ix = win.left + i32(kx);
+  let inside = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
+  return select(-1, (win.image + (iy * i32(p.in_w) + ix) * i32(p.in_c)) >> 2u, inside);
+}
+
+fn gm_x_at(at: i32, c: u32) -> vec4f { return select(vec4f(0.0), gm_x[max(at, 0) + i32(c)], at >= 0); }
+
+// gid.x/y (folded): tile = (4 pixels, channel group)
+@compute @workgroup_size(WG)
+fn conv2d_fwd_gemm4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out_c4 = p.out_c / 4u;
+  let in_c4 = p.in_c / 4u;
+  let pixels = p.batch * p.out_h * p.out_w;
+  let t = min(flat(gid, nwg), ((pixels + 3u) / 4u) * out_c4 - 1u);
+  let col = t % out_c4;
+  let m = four((t / out_c4) * 4u, pixels);
+  let win = array<Window, 4>(window(m.x), window(m.y), window(m.z), window(m.w));
+  var c0 = vec4f(0.0);
+  var c1 = vec4f(0.0);
+  var c2 = vec4f(0.0);
+  var c3 = vec4f(0.0);
+  for (var ky = 0u; ky < p.k_h; ky++) {
+    for (var kx = 0u; kx < p.k_w; kx++) {
+      let a = vec4i(gm_tap(win[0], ky, kx), gm_tap(win[1], ky, kx), gm_tap(win[2], ky, kx), gm_tap(win[3], ky, kx));
+      var wk = ((ky * p.k_w + kx) * p.in_c) * out_c4 + col;
+      for (var c = 0u; c < in_c4; c++) {
+        let x0 = gm_x_at(a.x, c);
+        let x1 = gm_x_at(a.y, c);
+        let x2 = gm_x_at(a.z, c);
+        let x3 = gm_x_at(a.w, c);
+        let w0 = fwd4_w[wk];
+        let w1 = fwd4_w[wk + out_c4];
+        let w2 = fwd4_w[wk + 2u * out_c4];
+        let w3 = fwd4_w[wk + 3u * out_c4];
+        wk += 4u * out_c4;
+        c0 += x0.x * w0 + x0.y * w1 + x0.z * w2 + x0.w * w3;
+        c1 += x1.x * w0 + x1.y * w1 + x1.z * w2 + x1.w * w3;
+        c2 += x2.x * w0 + x2.y * w1 + x2.z * w2 + x2.w * w3;
+        c3 += x3.x * w0 + x3.y * w1 + x3.z * w2 + x3.w * w3;
+      }
+    }
+  }
+  var bias = vec4f(0.0);
+  if (p.has_bias != 0u) { bias = fwd4_b[col]; }
+  let y = p.y_off / 4u + col;
+  fwd4_y[y + m.x * out_c4] = epilogue(c0 + bias);
+  fwd4_y[y + m.y * out_c4] = epilogue(c1 + bias);
+  fwd4_y[y + m.z * out_c4] = epilogue(c2 + bias);
+  fwd4_y[y + m.w * out_c4] = epilogue(c3 + bias);
+}
+
 // ---- input gradient: dy [n, out_h, out_w, out_c], w -> dx [n, in_h, in_w, in_c] ----
 // Input pixel (iy, ix) meets filter tap (ky, kx) at output (oy, ox) when
 // oy * stride_h + ky - pad_top = iy, i.e. iy + pad_top - ky is a multiple of stride_h.

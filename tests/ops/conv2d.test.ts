@@ -261,6 +261,41 @@ describe("conv2d input gradient as a forward convolution on subgroup teams (3x3,
   });
 });
 
+describe("conv2d without subgroups: the plain implicit product (input and output channels in fours)", () => {
+  // on adapters without 8-lane subgroups (SwiftShader, GPUs) the forward pass, and the input
+  // gradient of 16+ input channels, run conv2d_fwd_gemm4: 4 consecutive pixels by 4 channels
+  const plainKernels = async (c: ConvCase): Promise<string[]> => {
+    const g = gpu();
+    const subgroups = g.subgroupKernels;
+    g.subgroupKernels = false;
+    const spy = spyDispatches();
+    try {
+      await checkConv(c, { bias: random.int(0, 1) === 1 });
+    } finally {
+      g.subgroupKernels = subgroups;
+      spy.restore();
+    }
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_fwd") || k.startsWith("conv2d_bwd_input"));
+  };
+  const channels4 = () => 4 * size(1, 10);
+  const cases: [string, () => ConvCase][] = [
+    ["3x3, odd sizes, pixel counts off a multiple of 4", () => ({ batch: size(1, 3), inH: size(3, 13), inW: size(3, 21), inC: 4 * size(1, 3), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: random.int(0, 1) === 1 })],
+    ["stride 2, 5x5 or 1x1, batch 1", () => ({ batch: 1, inH: size(5, 15), inW: size(5, 15), inC: 4 * size(1, 4), kh: random.pick([1, 5]), kw: random.pick([1, 5]), outC: channels4(), strides: [random.int(1, 2), 2], padding: random.pick(["same", "valid"] as const) })],
+  ];
+  for (const [name, make] of cases) {
+    it(name, async () => {
+      const kernels = await plainKernels(make());
+      expect(kernels.filter((k) => k.startsWith("conv2d_fwd"))).toEqual(["conv2d_fwd_gemm4"]);
+    });
+  }
+  it("the input gradient of 16+ channels as the forward product of dy with the turned filter", async () => {
+    const c: ConvCase = { batch: size(1, 2), inH: size(3, 12), inW: size(3, 12), inC: 4 * size(4, 9), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const) };
+    const kernels = await plainKernels(c);
+    expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input"))).toEqual([]);
+    expect(kernels.filter((k) => k === "conv2d_fwd_gemm4")).toHaveLength(2);
+  });
+});
+
 describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
   const filterGradKernels = async (c: ConvCase): Promise<string[]> => {
     const spy = spyDispatches();
