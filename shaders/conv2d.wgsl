@@ -661,3 +661,77 @@ fn conv2d_bwd_filter_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
     if (c0 + 1u < out_c4) { bfi4_partial[base + c1] = acc1[j]; }
   }
 }
+
+// ---- filter gradient with in_c % 4 == 0 and out_c % 4 == 0: an implicit matrix product ----
+// dw = Aᵀ · dy (A as in conv2d_fwd_gemm4), summed over one slice of output rows like the tiles
+// above, but a tile is 8 filter rows (two groups of 4 input channels, a vec4 load each) by 8
+// channels: per output pixel 4 vec4 loads feed 64 multiply-adds, where conv2d_bwd_filter_vec4
+// gathers 4 scalars and 2 vec4s for 32. Groups past the filter repeat the last one, channel
+// groups past out_c the last one (identical stores).
+@group(0) @binding(0) var<storage, read> bfg_x: array<vec4f>;
+
+/** One group of 4 filter rows (ky, kx, ci .. ci + 3): its tap's offsets and first channel. */
+struct Group { dy: i32, dx: i32, ci: i32 }
+
+fn filter_group(row: u32) -> Group {
+  let ky = row / (p.in_c * p.k_w);
+  let kx = (row / p.in_c) % p.k_w;
+  return Group(i32(ky) - i32(p.pad_top), i32(kx) - i32(p.pad_left), i32(row % p.in_c));
+}
+
+/** x's 4 channels of group g under output pixel (n's image, oy, ox); 0 in the padding. */
+fn bfg_x4(image: i32, oy: i32, ox: i32, g: Group) -> vec4f {
+  let iy = oy + g.dy;
+  let ix = ox + g.dx;
+  let ok = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
+  return select(vec4f(0.0), bfg_x[select(0, (image + (iy * i32(p.in_w) + ix) * i32(p.in_c) + g.ci) >> 2u, ok)], ok);
+}
+
+fn outer(x: vec4f, d: vec4f) -> mat4x4f { return mat4x4f(x.x * d, x.y * d, x.z * d, x.w * d); }
+
+// gid.x/y (folded): tile index = (8 rows, 8 channels) + tiles * slice
+@compute @workgroup_size(WG)
+fn conv2d_bwd_filter_gemm4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let rows = p.k_h * p.k_w * p.in_c;
+  let out_c4 = p.out_c / 4u;
+  let co_tiles = (out_c4 + 1u) / 2u;
+  let tiles = ((rows + 7u) / 8u) * co_tiles;
+  let t = flat(gid, nwg);
+  let slice = t / tiles;
+  let range = slice_range(slice);
+  if (range.x >= range.y) { return; }
+  let row0 = ((t % tiles) / co_tiles) * 8u;
+  let row1 = min(row0 + 4u, rows - 4u);
+  let c0 = (t % co_tiles) * 2u;
+  let c1 = min(c0 + 1u, out_c4 - 1u);
+  let g0 = filter_group(row0);
+  let g1 = filter_group(row1);
+  var a00 = mat4x4f(); // rows of group 0 (columns) by channels 4 * c0 ..
+  var a01 = mat4x4f();
+  var a10 = mat4x4f();
+  var a11 = mat4x4f();
+  for (var out_row = range.x; out_row < range.y; out_row++) {
+    let n = out_row / p.out_h;
+    let oy = i32((out_row % p.out_h) * p.stride_h);
+    let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
+    var di = p.y_off / 4u + out_row * p.out_w * out_c4;
+    for (var ox = 0u; ox < p.out_w; ox++) {
+      let x0 = bfg_x4(image, oy, i32(ox * p.stride_w), g0);
+      let x1 = bfg_x4(image, oy, i32(ox * p.stride_w), g1);
+      let d0 = bfi4_dy[di + c0];
+      let d1 = bfi4_dy[di + c1];
+      a00 += outer(x0, d0);
+      a01 += outer(x0, d1);
+      a10 += outer(x1, d0);
+      a11 += outer(x1, d1);
+      di += out_c4;
+    }
+  }
+  let out = (p.out_row + slice) * rows;
+  for (var j = 0u; j < 4u; j++) {
+    bfi4_partial[(out + row0 + j) * out_c4 + c0] = a00[j];
+    bfi4_partial[(out + row0 + j) * out_c4 + c1] = a01[j];
+    bfi4_partial[(out + row1 + j) * out_c4 + c0] = a10[j];
+    bfi4_partial[(out + row1 + j) * out_c4 + c1] = a11[j];
+  }
+}

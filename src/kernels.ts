@@ -77,6 +77,7 @@ export const KERNELS = {
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
   conv2d_fwd_gemm4: k(conv2d, 3, 1),
+  conv2d_bwd_filter_gemm4: k(conv2d, 2, 1),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),

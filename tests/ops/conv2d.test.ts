@@ -328,7 +328,9 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
       const subgroups = g.subgroupKernels;
       g.subgroupKernels = false;
       try {
-        expect(await filterGradKernels(make())).toEqual(["conv2d_bwd_filter_vec4"]);
+        const c = make();
+        // input channels in fours: the plain implicit product's 8 x 8 tiles
+        expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm4" : "conv2d_bwd_filter_vec4"]);
       } finally {
         g.subgroupKernels = subgroups;
       }
@@ -425,7 +427,10 @@ describe("conv2d large tensors", () => {
       await checkConv({ ...same, strides: [2, 2], batch: 2, inH: 64, inW: 64, inC: 1, outC: 48 });
       // filter gradient: 36 row tiles x 32 slices (outC 2), x 23 slices (outC 4): 13+ workgroups
       await checkConv({ ...same, batch: 2, inH: 64, inW: 64, inC: 16, outC: 2 }, { xGrad: false });
-      await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 16, outC: 4 }, { xGrad: false });
+      await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 15, outC: 4 }, { xGrad: false });
+      // channels in fours: the plain implicit products, forward (4,096 tiles, 64 workgroups) and
+      // filter gradient (18 tiles x 64 slices, 18 workgroups)
+      await checkConv({ ...same, batch: 4, inH: 64, inW: 64, inC: 16, outC: 4 }, { xGrad: false });
     } finally {
       delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
       g.subgroupKernels = subgroups;
@@ -433,7 +438,7 @@ describe("conv2d large tensors", () => {
     }
     expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
     const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
-    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4"];
+    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_gemm4", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_gemm4"];
     expect([...folded]).toEqual(expect.arrayContaining(kernels));
   });
 
