@@ -18,7 +18,7 @@
 // one: edge teams recompute outputs another team also writes, with the same values.
 
 import conv2d from "./conv2d.wgsl";
-import { lines, range, sharedBlock } from "./wgsl-text.js";
+import { f32Division, lines, range, sharedBlock } from "./wgsl-text.js";
 
 /** Output rows and pixels per row of a team's block (1 row ran as fast as 2, 4 slower). */
 export const FORWARD_TEAM_ROWS = 2;
@@ -70,8 +70,7 @@ fn sgf_x_at(line: i32, ix: i32, row_ok: bool) -> f32 {
   return select(0.0, sgf_x[select(0, line + ix * i32(p.in_c), inside)], inside);
 }
 
-/** a / b for a < 2^22: one vector division for all lanes, where u32 division is one per lane. */
-fn sgf_div(a: u32, b: u32) -> u32 { return u32((f32(a) + 0.5) / f32(b)); }
+${f32Division("sgf_div")}
 
 // workgroup_id (folded) * 4 + team: tile = ((image, row block, strip), channel block)
 @compute @workgroup_size(${FORWARD_TEAM_WG})

@@ -23,7 +23,7 @@
 // (x, dy, partial): one partial sum per slice, which the op adds up.
 
 import conv2d from "./conv2d.wgsl";
-import { lines, sharedBlock } from "./wgsl-text.js";
+import { f32Division, lines, sharedBlock } from "./wgsl-text.js";
 
 /** Pixels per team (the matmul teams' 32 rows). */
 export const GEMM_TEAM_PIXELS = 32;
@@ -68,8 +68,7 @@ ${sharedBlock(conv2d, "shaders/conv2d.wgsl")}
 @group(0) @binding(2) var<storage, read> cg_b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> cg_y: array<vec4f>;
 
-/** a / b for a < 2^22: one vector division for all lanes, where u32 division is one per lane. */
-fn cg_div(a: u32, b: u32) -> u32 { return u32((f32(a) + 0.5) / f32(b)); }
+${f32Division("cg_div")}
 
 // workgroup (x, y): (block of 32 output channels, block of 4 teams' pixels)
 @compute @workgroup_size(${GEMM_TEAM_WG})

@@ -614,6 +614,20 @@ fn conv2d_bwd_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   }
 }
 
+/** A filter-gradient tile of 8 channels: its slice of output rows, first filter row, channel groups. */
+struct FilterTile { range: vec2u, slice: u32, row: u32, c0: u32, c1: u32 }
+
+/** Tile t of `tile_rows` filter rows by two groups of 4 channels (past out_c: the last again). */
+fn filter_tile(t: u32, tile_rows: u32) -> FilterTile {
+  let rows = p.k_h * p.k_w * p.in_c;
+  let out_c4 = p.out_c / 4u;
+  let co_tiles = (out_c4 + 1u) / 2u;
+  let tiles = ((rows + tile_rows - 1u) / tile_rows) * co_tiles;
+  let slice = t / tiles;
+  let c0 = (t % co_tiles) * 2u;
+  return FilterTile(slice_range(slice), slice, ((t % tiles) / co_tiles) * tile_rows, c0, min(c0 + 1u, out_c4 - 1u));
+}
+
 @group(0) @binding(1) var<storage, read> bfi4_dy: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> bfi4_partial: array<vec4f>;
 
@@ -622,15 +636,13 @@ fn conv2d_bwd_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 fn conv2d_bwd_filter_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let rows = p.k_h * p.k_w * p.in_c;
   let out_c4 = p.out_c / 4u;
-  let co_tiles = (out_c4 + 1u) / 2u;
-  let tiles = ((rows + 3u) / 4u) * co_tiles;
-  let t = flat(gid, nwg);
-  let slice = t / tiles;
-  let range = slice_range(slice);
+  let tile = filter_tile(flat(gid, nwg), 4u);
+  let range = tile.range;
   if (range.x >= range.y) { return; }
-  let row = ((t % tiles) / co_tiles) * 4u;
-  let c0 = (t % co_tiles) * 2u; // the tile's two groups of 4 channels
-  let c1 = min(c0 + 1u, out_c4 - 1u);
+  let slice = tile.slice;
+  let row = tile.row;
+  let c0 = tile.c0; // the tile's two groups of 4 channels
+  let c1 = tile.c1;
   let r = filter_rows(row);
 
   var acc0: array<vec4f, 4>; // [filter row] = channels 4*c0 ..
@@ -670,21 +682,13 @@ fn conv2d_bwd_filter_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
 // groups past out_c the last one (identical stores).
 @group(0) @binding(0) var<storage, read> bfg_x: array<vec4f>;
 
-/** One group of 4 filter rows (ky, kx, ci .. ci + 3): its tap's offsets and first channel. */
-struct Group { dy: i32, dx: i32, ci: i32 }
-
-fn filter_group(row: u32) -> Group {
-  let ky = row / (p.in_c * p.k_w);
-  let kx = (row / p.in_c) % p.k_w;
-  return Group(i32(ky) - i32(p.pad_top), i32(kx) - i32(p.pad_left), i32(row % p.in_c));
-}
-
-/** x's 4 channels of group g under output pixel (n's image, oy, ox); 0 in the padding. */
-fn bfg_x4(image: i32, oy: i32, ox: i32, g: Group) -> vec4f {
-  let iy = oy + g.dy;
-  let ix = ox + g.dx;
+/** x's 4 channels of the group of 4 filter rows that starts at g's first, under output pixel
+ *  (n's image, oy, ox); 0 in the padding. */
+fn bfg_x4(image: i32, oy: i32, ox: i32, g: Rows) -> vec4f {
+  let iy = oy + g.dy.x;
+  let ix = ox + g.dx.x;
   let ok = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
-  return select(vec4f(0.0), bfg_x[select(0, (image + (iy * i32(p.in_w) + ix) * i32(p.in_c) + g.ci) >> 2u, ok)], ok);
+  return select(vec4f(0.0), bfg_x[select(0, (image + (iy * i32(p.in_w) + ix) * i32(p.in_c) + g.ci.x) >> 2u, ok)], ok);
 }
 
 fn outer(x: vec4f, d: vec4f) -> mat4x4f { return mat4x4f(x.x * d, x.y * d, x.z * d, x.w * d); }
@@ -694,18 +698,17 @@ fn outer(x: vec4f, d: vec4f) -> mat4x4f { return mat4x4f(x.x * d, x.y * d, x.z *
 fn conv2d_bwd_filter_gemm4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let rows = p.k_h * p.k_w * p.in_c;
   let out_c4 = p.out_c / 4u;
-  let co_tiles = (out_c4 + 1u) / 2u;
-  let tiles = ((rows + 7u) / 8u) * co_tiles;
-  let t = flat(gid, nwg);
-  let slice = t / tiles;
-  let range = slice_range(slice);
+  let tile = filter_tile(flat(gid, nwg), 8u);
+  let range = tile.range;
   if (range.x >= range.y) { return; }
-  let row0 = ((t % tiles) / co_tiles) * 8u;
+  let slice = tile.slice;
+  let row0 = tile.row;
   let row1 = min(row0 + 4u, rows - 4u);
-  let c0 = (t % co_tiles) * 2u;
-  let c1 = min(c0 + 1u, out_c4 - 1u);
-  let g0 = filter_group(row0);
-  let g1 = filter_group(row1);
+  let c0 = tile.c0;
+  let c1 = tile.c1;
+  // each group's first row: its 4 rows share the tap and continue its channels
+  let g0 = filter_rows(row0);
+  let g1 = filter_rows(row1);
   var a00 = mat4x4f(); // rows of group 0 (columns) by channels 4 * c0 ..
   var a01 = mat4x4f();
   var a10 = mat4x4f();

@@ -15,3 +15,9 @@ export function sharedBlock(source: string, file: string): string {
   if (begin < 0 || end < begin) throw new Error(`gpu-cnn: ${file} lost its shared-block markers`);
   return source.slice(begin, end);
 }
+
+/**
+ * WGSL `fn name(a: u32, b: u32) -> u32`: a / b for a < 2^22 as one f32 division for all lanes,
+ * where llvmpipe divides a u32 one lane at a time (the callers check the bound).
+ */
+export const f32Division = (name: string): string => `fn ${name}(a: u32, b: u32) -> u32 { return u32((f32(a) + 0.5) / f32(b)); }`;
