@@ -20,8 +20,8 @@ export interface AdamOptions {
 /**
  * One Adam step in place, as Keras: alpha = lr * sqrt(1 - beta2^step) / (1 - beta1^step) (on the
  * CPU in float64), m += (g - m)(1 - beta1), v += (g² - v)(1 - beta2),
- * param -= alpha * m / (sqrt(v) + epsilon). Does nothing while status[0] != 0 (see guard), but
- * for zeroing fresh state.
+ * param -= alpha * m / (sqrt(v) + epsilon). While status[0] != 0 (see guard) it changes nothing,
+ * except that fresh state is set to zeros.
  * One dispatch per binding-sized chunk, one pass over memory, no autograd.
  */
 export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, status: Tensor, options: AdamOptions): void {
