@@ -5,6 +5,7 @@ import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import { conv2dForwardSubgroupSource } from "../shaders/conv2d-forward-subgroup.js";
 import { conv2dGemmSubgroupSource } from "../shaders/conv2d-gemm-subgroup.js";
+import { conv2dInputSubgroupSource } from "../shaders/conv2d-input-subgroup.js";
 import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
@@ -81,6 +82,10 @@ export const KERNELS = {
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
+  conv2d_bwd_input_sg1: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
+  conv2d_bwd_input_sg2: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
+  conv2d_bwd_input_sg3: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
+  conv2d_bwd_input_sg4: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2, { WG: 64 }),
@@ -128,6 +133,11 @@ export class Kernels {
   /** Whether the kernel compiled on this device (kernels needing a missing feature do not). */
   has(name: string): boolean {
     return this.compiled.has(name);
+  }
+
+  /** Kernels that failed to compile, with the compiler's message (ops fall back where they can). */
+  failures(): ReadonlyMap<string, string> {
+    return this.failed;
   }
 
   get(name: string): CompiledKernel {

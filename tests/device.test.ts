@@ -18,6 +18,11 @@ describe("device", () => {
     expect(gpu().device.limits.maxBufferSize).toBe(info.maxBufferSize);
   });
 
+  it("compiles every kernel (ops would quietly fall back past one that failed)", async () => {
+    await initGpu();
+    expect(Object.fromEntries(gpu().kernels.failures())).toEqual({});
+  });
+
   it("throttles only Dawn's own event polling: JavaScript setImmediate callbacks run as before", async () => {
     await initGpu();
     expect((globalThis.setImmediate as { gpuCnnThrottled?: boolean }).gpuCnnThrottled).toBe(true);

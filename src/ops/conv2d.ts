@@ -2,6 +2,7 @@ import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
 import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
+import { INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS, INPUT_TEAM_WG } from "../../shaders/conv2d-input-subgroup.js";
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
@@ -312,6 +313,14 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const byTeams = inputGradientByForwardTeams(g, dy, w);
   if (byTeams) return byTeams;
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
+  const imageTeams = imageInputGradientKernel(g);
+  if (imageTeams) {
+    for (const c of batchChunks(g, dx, dy)) {
+      const tiles = c.batch * Math.ceil(g.inH / INPUT_TEAM_ROWS) * Math.ceil(g.inW / INPUT_TEAM_PIXELS);
+      run(imageTeams, [c.output, w, c.input], convParams(g, c), grid1d(tiles, INPUT_TEAM_WG / 8));
+    }
+    return dx;
+  }
   // strips of 1-4 input channels that slide along rows (stride 1 across, outC % 4 == 0); one
   // input channel and stride 1 both ways: blocks of rows that load each dy row once
   const slide = g.outC % 4 === 0 && g.strideW === 1 && g.inW >= STRIP;
@@ -334,6 +343,16 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
     run(kernel, [c.output, w, c.input], p, [gx, gy, Math.ceil(g.inC / TILE)]);
   }
   return dx;
+}
+
+/**
+ * The team kernel for an image's input gradient (shaders/conv2d-input-subgroup.ts: 1-4 input
+ * channels, 3x3 filters at stride 1) where the device and the shape allow it; null otherwise.
+ */
+function imageInputGradientKernel(g: Geometry): KernelName | null {
+  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.inC <= 4 && g.outC % 4 === 0 && g.inW >= INPUT_TEAM_PIXELS;
+  const kernel = `conv2d_bwd_input_sg${g.inC}` as KernelName;
+  return shape && gpu().subgroupKernels && gpu().kernels.has(kernel) ? kernel : null;
 }
 
 /** The sliding input-gradient kernels by input channels per strip (1 to 4). */

@@ -261,6 +261,40 @@ describe("conv2d input gradient as a forward convolution on subgroup teams (3x3,
   });
 });
 
+describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on subgroup teams", () => {
+  const inputKernels = async (c: ConvCase): Promise<string[]> => {
+    const spy = spyDispatches();
+    try {
+      await checkConv(c, { bias: random.int(0, 1) === 1 });
+    } finally {
+      spy.restore();
+    }
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_bwd_input"));
+  };
+  // teams cover 6 rows by 16 pixels: heights off 6 (and under it) leave a partial last block,
+  // widths of 16-40 a last strip that starts early, channel groups of dy off 8 a short loop
+  const cases: [string, () => ConvCase][] = [
+    ["one channel, valid, heights off 6", () => ({ batch: size(1, 3), inH: size(3, 20), inW: size(16, 40), inC: 1, kh: 3, kw: 3, outC: 4 * size(1, 10), strides: [1, 1], padding: "valid" })],
+    ["three channels, same, batch 1", () => ({ batch: 1, inH: size(1, 14), inW: size(16, 40), inC: 3, kh: 3, kw: 3, outC: 4 * size(1, 10), strides: [1, 1], padding: "same" })],
+    ["two or four channels, either padding, relu", () => ({ batch: size(1, 2), inH: size(3, 13), inW: size(16, 33), inC: random.pick([2, 4]), kh: 3, kw: 3, outC: 4 * size(1, 9), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: true })],
+    ["exactly one team: 6 rows of 16", () => ({ batch: 2, inH: 6, inW: 16, inC: size(1, 4), kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
+  ];
+  for (const [name, make] of cases) {
+    it.skipIf(!subgroupKernels)(name, async () => {
+      const c = make();
+      expect(new Set(await inputKernels(c))).toEqual(new Set([`conv2d_bwd_input_sg${c.inC}`]));
+    });
+  }
+  it.skipIf(!subgroupKernels)("rows under 16 pixels and other kernels keep the strip kernels", async () => {
+    const kernels = [
+      ...(await inputKernels({ batch: 1, inH: 6, inW: 15, inC: 3, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" })),
+      ...(await inputKernels({ batch: 1, inH: 6, inW: 20, inC: 1, kh: 3, kw: 2, outC: 8, strides: [1, 1], padding: "same" })),
+      ...(await inputKernels({ batch: 1, inH: 7, inW: 20, inC: 3, kh: 3, kw: 3, outC: 8, strides: [2, 1], padding: "same" })),
+    ];
+    expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input_sg"))).toEqual([]);
+  });
+});
+
 describe("conv2d without subgroups: the plain implicit product (input and output channels in fours)", () => {
   // on adapters without 8-lane subgroups (SwiftShader, GPUs) the forward pass, and the input
   // gradient of 16+ input channels, run conv2d_fwd_gemm4: 4 consecutive pixels by 4 channels
@@ -380,6 +414,7 @@ describe("conv2d large tensors", () => {
     expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([17, 17, 17]);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
+    if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_sg1")).toBe(true);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
