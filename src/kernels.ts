@@ -77,6 +77,8 @@ export const KERNELS = {
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
+  conv2d_fwd_img1: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
+  conv2d_fwd_img3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
   conv2d_fwd_gemm4: k(conv2d, 3, 1),
   conv2d_bwd_filter_gemm4: k(conv2d, 2, 1),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),

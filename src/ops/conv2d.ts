@@ -1,7 +1,7 @@
 import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
-import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
+import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG, IMAGE_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS } from "../../shaders/conv2d-forward-subgroup.js";
 import { INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS, INPUT_TEAM_WG } from "../../shaders/conv2d-input-subgroup.js";
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
@@ -241,6 +241,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
  */
 function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid: [number, number?, number?] } | null {
   if (gemmTeams(g)) return { kernel: "conv2d_fwd_gemm", grid: gemmGrid(g, batch) };
+  const image = imageForwardKernel(g);
+  const imageTiles = batch * Math.ceil(g.outH / IMAGE_TEAM_ROWS) * Math.ceil(g.outW / IMAGE_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
+  if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, FORWARD_TEAM_WG / 8) };
   const teamTiles = batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
   if (forwardTeams(g) && teamTiles < FORWARD_TEAM_MAX_TILES) return { kernel: "conv2d_fwd_sg3", grid: grid1d(teamTiles, FORWARD_TEAM_WG / 8) };
   if (g.inC % 4 === 0 && g.outC % 4 === 0) return { kernel: "conv2d_fwd_gemm4", grid: grid1d(Math.ceil((batch * g.outH * g.outW) / TILE) * (g.outC / 4), WG) };
@@ -266,6 +269,16 @@ function gemmTeams(g: Geometry): boolean {
 /** Its workgroups: (blocks of 32 output channels, blocks of 4 teams' pixels). */
 function gemmGrid(g: Geometry, batch: number): [number, number] {
   return [Math.ceil(g.outC / GEMM_TEAM_CHANNELS), Math.ceil((batch * g.outH * g.outW) / (GEMM_TEAM_PIXELS * (GEMM_TEAM_WG / 8)))];
+}
+
+/**
+ * The forward teams for images (1 or 3 input channels, rows of 16+ pixels) where they apply:
+ * each output summed whole in registers (shaders/conv2d-forward-subgroup.ts).
+ */
+function imageForwardKernel(g: Geometry): KernelName | null {
+  if (!forwardTeams(g) || g.outW < IMAGE_TEAM_PIXELS || !(IMAGE_CHANNELS as readonly number[]).includes(g.inC)) return null;
+  const kernel = `conv2d_fwd_img${g.inC}` as KernelName;
+  return gpu().kernels.has(kernel) ? kernel : null;
 }
 
 /** Whether the forward pass runs on teams of 8 lanes (shaders/conv2d-forward-subgroup.ts). */

@@ -197,13 +197,20 @@ describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels",
     ["exactly one block", () => ({ batch: 2, inH: 2, inW: 16, inC: 2, kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
     // pixels past a row narrower than the block store pixel 0 again
     ["rows narrower than a block (1 to 15 pixels), relu", () => ({ batch: size(1, 3), inH: size(4, 14), inW: size(3, 17), inC: size(1, 9), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: true })],
+    // the image teams walk 32 rows down a strip of 8 pixels: heights past one team and off 32,
+    // widths off 8, channels past one team
+    ["image teams: one channel, heights past a team", () => ({ batch: size(1, 2), inH: size(34, 72), inW: size(10, 30), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: random.int(0, 1) === 1 })],
+    ["image teams: three channels, batch 1, relu", () => ({ batch: 1, inH: size(3, 40), inW: size(10, 27), inC: 3, kh: 3, kw: 3, outC: 4 * size(8, 12), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: true })],
+    ["image teams: exactly one team, 32 rows of 8", () => ({ batch: 2, inH: 32, inW: 8, inC: random.pick([1, 3]), kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
     ["a 13x13 second layer: 32 channels in, 64 out, same", () => ({ batch: size(1, 2), inH: 13, inW: 13, inC: 32, kh: 3, kw: 3, outC: 64, strides: [1, 1], padding: "same" })],
   ];
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
       const c = make();
-      // 16+ input channels in fours: the implicit-product teams
-      const kernel = c.inC % 4 === 0 && c.inC >= 16 ? "conv2d_fwd_gemm" : "conv2d_fwd_sg3";
+      // 16+ input channels in fours: the implicit-product teams; images (1 or 3 channels, rows of
+      // 8+ pixels): the image teams
+      const image = (c.inC === 1 || c.inC === 3) && convSizes(c).outW >= 8;
+      const kernel = c.inC % 4 === 0 && c.inC >= 16 ? "conv2d_fwd_gemm" : image ? `conv2d_fwd_img${c.inC}` : "conv2d_fwd_sg3";
       expect(new Set(await forwardKernels(c, { bias: random.int(0, 1) === 1 }))).toEqual(new Set([kernel]));
     });
   }
@@ -415,6 +422,7 @@ describe("conv2d large tensors", () => {
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_sg1")).toBe(true);
+    if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_img1")).toBe(true);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
