@@ -5,7 +5,7 @@ import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import { conv2dForwardSubgroupSource } from "../shaders/conv2d-forward-subgroup.js";
 import { conv2dGemmSubgroupSource } from "../shaders/conv2d-gemm-subgroup.js";
-import { conv2dInputSubgroupSource } from "../shaders/conv2d-input-subgroup.js";
+import { conv2dImageSubgroupSource } from "../shaders/conv2d-image-subgroup.js";
 import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
@@ -77,17 +77,19 @@ export const KERNELS = {
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
-  conv2d_fwd_img1: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
-  conv2d_fwd_img3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
+  conv2d_fwd_img1: withSubgroups(k(conv2dImageSubgroupSource, 3, 1)),
+  conv2d_fwd_img3: withSubgroups(k(conv2dImageSubgroupSource, 3, 1)),
   conv2d_fwd_gemm4: k(conv2d, 3, 1),
   conv2d_bwd_filter_gemm4: k(conv2d, 2, 1),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
-  conv2d_bwd_input_sg1: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
-  conv2d_bwd_input_sg2: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
-  conv2d_bwd_input_sg3: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
-  conv2d_bwd_input_sg4: withSubgroups(k(conv2dInputSubgroupSource, 2, 1)),
+  conv2d_bwd_filter_img1: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_filter_img3: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_input_img1: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_input_img2: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_input_img3: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_input_img4: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2, { WG: 64 }),

@@ -17,7 +17,7 @@ import { compileKernels, type KernelName, type Kernels } from "./kernels.js";
 export const WARM_UP_KERNELS: readonly KernelName[] = [
   "matmul_sg32_tn",
   "matmul_sg32_nt",
-  "conv2d_bwd_filter_sg",
+  "conv2d_bwd_filter_img1",
   "maxpool2d_bwd_tile_vec4_2x2",
   "sum_rows_vec4",
   "adam",

@@ -1,8 +1,8 @@
 import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
-import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG, IMAGE_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS } from "../../shaders/conv2d-forward-subgroup.js";
-import { INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS, INPUT_TEAM_WG } from "../../shaders/conv2d-input-subgroup.js";
+import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
+import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS, IMAGE_TEAM_WG, INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS } from "../../shaders/conv2d-image-subgroup.js";
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
@@ -243,7 +243,7 @@ function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid:
   if (gemmTeams(g)) return { kernel: "conv2d_fwd_gemm", grid: gemmGrid(g, batch) };
   const image = imageForwardKernel(g);
   const imageTiles = batch * Math.ceil(g.outH / IMAGE_TEAM_ROWS) * Math.ceil(g.outW / IMAGE_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
-  if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, FORWARD_TEAM_WG / 8) };
+  if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, IMAGE_TEAM_WG / 8) };
   const teamTiles = batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
   if (forwardTeams(g) && teamTiles < FORWARD_TEAM_MAX_TILES) return { kernel: "conv2d_fwd_sg3", grid: grid1d(teamTiles, FORWARD_TEAM_WG / 8) };
   if (g.inC % 4 === 0 && g.outC % 4 === 0) return { kernel: "conv2d_fwd_gemm4", grid: grid1d(Math.ceil((batch * g.outH * g.outW) / TILE) * (g.outC / 4), WG) };
@@ -273,7 +273,7 @@ function gemmGrid(g: Geometry, batch: number): [number, number] {
 
 /**
  * The forward teams for images (1 or 3 input channels, rows of 16+ pixels) where they apply:
- * each output summed whole in registers (shaders/conv2d-forward-subgroup.ts).
+ * each output summed whole in registers (shaders/conv2d-image-subgroup.ts).
  */
 function imageForwardKernel(g: Geometry): KernelName | null {
   if (!forwardTeams(g) || g.outW < IMAGE_TEAM_PIXELS || !(IMAGE_CHANNELS as readonly number[]).includes(g.inC)) return null;
@@ -330,7 +330,7 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   if (imageTeams) {
     for (const c of batchChunks(g, dx, dy)) {
       const tiles = c.batch * Math.ceil(g.inH / INPUT_TEAM_ROWS) * Math.ceil(g.inW / INPUT_TEAM_PIXELS);
-      run(imageTeams, [c.output, w, c.input], convParams(g, c), grid1d(tiles, INPUT_TEAM_WG / 8));
+      run(imageTeams, [c.output, w, c.input], convParams(g, c), grid1d(tiles, IMAGE_TEAM_WG / 8));
     }
     return dx;
   }
@@ -359,17 +359,25 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
 }
 
 /**
- * The team kernel for an image's input gradient (shaders/conv2d-input-subgroup.ts: 1-4 input
+ * The team kernel for an image's input gradient (shaders/conv2d-image-subgroup.ts: 1-4 input
  * channels, 3x3 filters at stride 1) where the device and the shape allow it; null otherwise.
  */
 function imageInputGradientKernel(g: Geometry): KernelName | null {
   const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.inC <= 4 && g.outC % 4 === 0 && g.inW >= INPUT_TEAM_PIXELS;
-  const kernel = `conv2d_bwd_input_sg${g.inC}` as KernelName;
+  const kernel = `conv2d_bwd_input_img${g.inC}` as KernelName;
   return shape && gpu().subgroupKernels && gpu().kernels.has(kernel) ? kernel : null;
 }
 
 /** The sliding input-gradient kernels by input channels per strip (1 to 4). */
 const SLIDE_INPUT_KERNELS = ["conv2d_bwd_input_slide1", "conv2d_bwd_input_slide2", "conv2d_bwd_input_slide3", "conv2d_bwd_input_slide4"] as const;
+
+/** The filter-gradient teams for images (shaders/conv2d-image-subgroup.ts) where they apply. */
+function imageFilterKernel(g: Geometry): KernelName | null {
+  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0;
+  if (!shape || !(IMAGE_FILTER_CHANNELS as readonly number[]).includes(g.inC)) return null;
+  const kernel = `conv2d_bwd_filter_img${g.inC}` as KernelName;
+  return gpu().kernels.has(kernel) ? kernel : null;
+}
 
 /**
  * dw: for every filter element, a sum over the whole batch's output pixels. Each dispatch writes
@@ -392,11 +400,15 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   // against conv2d_bwd_filter_vec4, 32x26x26x32 -> 32: SwiftShader 380 against 1,196 ms,
   // lavapipe without subgroups 80 against 119)
   const plainGemm = !teams && vec4 && g.inC % 4 === 0;
-  const kernel: KernelName = gemm
-    ? "conv2d_bwd_filter_gemm"
-    : teams ? "conv2d_bwd_filter_sg" : plainGemm ? "conv2d_bwd_filter_gemm4" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
+  // images (1 or 3 input channels, 3x3, stride 1): teams that hold the whole filter
+  const image = teams ? imageFilterKernel(g) : null;
+  const kernel: KernelName = image
+    ? image
+    : gemm ? "conv2d_bwd_filter_gemm" : teams ? "conv2d_bwd_filter_sg" : plainGemm ? "conv2d_bwd_filter_gemm4" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
   // tiles (one invocation each) or teams (8 lanes each) that every slice runs
-  const tiles = teams
+  const tiles = image
+    ? Math.ceil(g.outC / TEAM_CHANNELS)
+    : teams
     ? Math.ceil(rows / (gemm ? GEMM_FILTER_ROWS : TEAM_ROWS)) * Math.ceil(g.outC / TEAM_CHANNELS)
     : Math.ceil(rows / (plainGemm ? 8 : TILE)) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
   const lanesPerTile = teams ? 8 : 1;

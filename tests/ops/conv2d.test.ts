@@ -289,7 +289,7 @@ describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on sub
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(name, async () => {
       const c = make();
-      expect(new Set(await inputKernels(c))).toEqual(new Set([`conv2d_bwd_input_sg${c.inC}`]));
+      expect(new Set(await inputKernels(c))).toEqual(new Set([`conv2d_bwd_input_img${c.inC}`]));
     });
   }
   it.skipIf(!subgroupKernels)("rows under 16 pixels and other kernels keep the strip kernels", async () => {
@@ -298,7 +298,7 @@ describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on sub
       ...(await inputKernels({ batch: 1, inH: 6, inW: 20, inC: 1, kh: 3, kw: 2, outC: 8, strides: [1, 1], padding: "same" })),
       ...(await inputKernels({ batch: 1, inH: 7, inW: 20, inC: 3, kh: 3, kw: 3, outC: 8, strides: [2, 1], padding: "same" })),
     ];
-    expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input_sg"))).toEqual([]);
+    expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input_img"))).toEqual([]);
   });
 });
 
@@ -349,6 +349,10 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
   };
   const cases: [string, () => ConvCase][] = [
     ["3x3, one input channel (9 rows: a partial team)", () => ({ batch: size(1, 3), inH: size(5, 20), inW: size(5, 20), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
+    // the image teams walk their slice in strips of 8 pixels (widths off 8, under 8), over
+    // many slices (a longer batch), channels past one team
+    ["images: three channels, widths off 8, channels past one team", () => ({ batch: size(1, 2), inH: size(3, 12), inW: size(3, 27), inC: 3, kh: 3, kw: 3, outC: 4 * size(8, 12), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["images: one channel, many slices", () => ({ batch: size(6, 10), inH: size(20, 30), inW: size(20, 30), inC: 1, kh: 3, kw: 3, outC: 4 * size(1, 4), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
     ["rows and channels past one team", () => ({ batch: size(1, 2), inH: size(4, 10), inW: size(4, 10), inC: size(2, 5), kh: 3, kw: 3, outC: 4 * size(9, 12), strides: [1, 1], padding: "valid" })],
     ["stride 2, even kernel", () => ({ batch: size(1, 3), inH: size(4, 12), inW: size(4, 12), inC: size(1, 4), kh: 2, kw: 4, outC: channels4(), strides: [2, 2], padding: random.pick(["same", "valid"] as const) })],
   ];
@@ -362,7 +366,9 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(`subgroup teams: ${name}`, async () => {
       const c = make();
-      expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm" : "conv2d_bwd_filter_sg"]);
+      // images (1 or 3 channels, 3x3, stride 1): teams that hold the whole filter
+      const image = (c.inC === 1 || c.inC === 3) && c.kh === 3 && c.kw === 3 && c.strides[0] === 1 && c.strides[1] === 1;
+      expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm" : image ? `conv2d_bwd_filter_img${c.inC}` : "conv2d_bwd_filter_sg"]);
     });
     it(`plain tiles: ${name}`, async () => {
       const g = gpu();
@@ -421,7 +427,7 @@ describe("conv2d large tensors", () => {
     expect([count("conv2d_fwd"), count("conv2d_bwd_input"), count("conv2d_bwd_filter")]).toEqual([17, 17, 17]);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_slide")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
-    if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_sg1")).toBe(true);
+    if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_img1")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_img1")).toBe(true);
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
