@@ -2,7 +2,7 @@ import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
 import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
-import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS, IMAGE_TEAM_WG, INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS } from "../../shaders/conv2d-image-subgroup.js";
+import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS, IMAGE_TEAM_WG, INPUT_TEAM_CHANNELS, INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS } from "../../shaders/conv2d-image-subgroup.js";
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
@@ -241,7 +241,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
  */
 function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid: [number, number?, number?] } | null {
   if (gemmTeams(g)) return { kernel: "conv2d_fwd_gemm", grid: gemmGrid(g, batch) };
-  const image = imageForwardKernel(g);
+  const image = imageKernel(g, "conv2d_fwd_img", IMAGE_CHANNELS, g.outW >= IMAGE_TEAM_PIXELS);
   const imageTiles = batch * Math.ceil(g.outH / IMAGE_TEAM_ROWS) * Math.ceil(g.outW / IMAGE_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
   if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, IMAGE_TEAM_WG / 8) };
   const teamTiles = batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
@@ -272,13 +272,14 @@ function gemmGrid(g: Geometry, batch: number): [number, number] {
 }
 
 /**
- * The forward teams for images (1 or 3 input channels, rows of 16+ pixels) where they apply:
- * each output summed whole in registers (shaders/conv2d-image-subgroup.ts).
+ * The kernel `${name}${inC}` of shaders/conv2d-image-subgroup.ts (a first layer's: 3x3 filters at
+ * stride 1, output channels in fours) where it applies: input channels among `channels`, rows
+ * wide enough for its strips (`wide`), compiled on this device. Null otherwise.
  */
-function imageForwardKernel(g: Geometry): KernelName | null {
-  if (!forwardTeams(g) || g.outW < IMAGE_TEAM_PIXELS || !(IMAGE_CHANNELS as readonly number[]).includes(g.inC)) return null;
-  const kernel = `conv2d_fwd_img${g.inC}` as KernelName;
-  return gpu().kernels.has(kernel) ? kernel : null;
+function imageKernel(g: Geometry, name: string, channels: readonly number[], wide: boolean): KernelName | null {
+  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0 && channels.includes(g.inC);
+  const kernel = `${name}${g.inC}` as KernelName;
+  return shape && wide && gpu().subgroupKernels && gpu().kernels.has(kernel) ? kernel : null;
 }
 
 /** Whether the forward pass runs on teams of 8 lanes (shaders/conv2d-forward-subgroup.ts). */
@@ -326,7 +327,7 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const byTeams = inputGradientByForwardTeams(g, dy, w);
   if (byTeams) return byTeams;
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
-  const imageTeams = imageInputGradientKernel(g);
+  const imageTeams = imageKernel(g, "conv2d_bwd_input_img", INPUT_TEAM_CHANNELS, g.inW >= INPUT_TEAM_PIXELS);
   if (imageTeams) {
     for (const c of batchChunks(g, dx, dy)) {
       const tiles = c.batch * Math.ceil(g.inH / INPUT_TEAM_ROWS) * Math.ceil(g.inW / INPUT_TEAM_PIXELS);
@@ -358,26 +359,8 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   return dx;
 }
 
-/**
- * The team kernel for an image's input gradient (shaders/conv2d-image-subgroup.ts: 1-4 input
- * channels, 3x3 filters at stride 1) where the device and the shape allow it; null otherwise.
- */
-function imageInputGradientKernel(g: Geometry): KernelName | null {
-  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.inC <= 4 && g.outC % 4 === 0 && g.inW >= INPUT_TEAM_PIXELS;
-  const kernel = `conv2d_bwd_input_img${g.inC}` as KernelName;
-  return shape && gpu().subgroupKernels && gpu().kernels.has(kernel) ? kernel : null;
-}
-
 /** The sliding input-gradient kernels by input channels per strip (1 to 4). */
 const SLIDE_INPUT_KERNELS = ["conv2d_bwd_input_slide1", "conv2d_bwd_input_slide2", "conv2d_bwd_input_slide3", "conv2d_bwd_input_slide4"] as const;
-
-/** The filter-gradient teams for images (shaders/conv2d-image-subgroup.ts) where they apply. */
-function imageFilterKernel(g: Geometry): KernelName | null {
-  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0;
-  if (!shape || !(IMAGE_FILTER_CHANNELS as readonly number[]).includes(g.inC)) return null;
-  const kernel = `conv2d_bwd_filter_img${g.inC}` as KernelName;
-  return gpu().kernels.has(kernel) ? kernel : null;
-}
 
 /**
  * dw: for every filter element, a sum over the whole batch's output pixels. Each dispatch writes
@@ -401,7 +384,7 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   // lavapipe without subgroups 80 against 119)
   const plainGemm = !teams && vec4 && g.inC % 4 === 0;
   // images (1 or 3 input channels, 3x3, stride 1): teams that hold the whole filter
-  const image = teams ? imageFilterKernel(g) : null;
+  const image = teams ? imageKernel(g, "conv2d_bwd_filter_img", IMAGE_FILTER_CHANNELS, true) : null;
   const kernel: KernelName = image
     ? image
     : gemm ? "conv2d_bwd_filter_gemm" : teams ? "conv2d_bwd_filter_sg" : plainGemm ? "conv2d_bwd_filter_gemm4" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
