@@ -29,7 +29,7 @@ struct Mm {
   a_off: u32, b_off: u32, c_off: u32, bias_off: u32, flags: u32,
   // element strides: A rows (m) and depth (k); B depth (k) and columns (n); C rows
   a_sm: u32, a_sk: u32, b_sk: u32, b_sn: u32, ldc: u32,
-  // split-K (subgroup kernels): workgroup z computes depths [z * k_slice, (z + 1) * k_slice)
+  // split-K (subgroup kernels and matmul_nn): workgroup z computes depths [z * k_slice, (z + 1) * k_slice)
   // into C + z * c_slice
   k_slice: u32, c_slice: u32,
 }
@@ -71,12 +71,15 @@ fn matmul_nn(@builtin(global_invocation_id) gid: vec3u) {
   let lda = mm.a_sm / 4u;
   let ldb = mm.b_sk / 4u;
   let a = vec4u(mm.a_off / 4u) + r * lda;
-  var b = (mm.b_off + col) / 4u;
+  // split-K: workgroup z sums depths [k0, k_end) into C + z * c_slice (k_slice = k without it)
+  let k0 = gid.z * mm.k_slice;
+  let k_end = min(mm.k, k0 + mm.k_slice);
+  var b = (mm.b_off + col) / 4u + k0 * ldb;
   var c0 = vec4f(0.0);
   var c1 = vec4f(0.0);
   var c2 = vec4f(0.0);
   var c3 = vec4f(0.0);
-  for (var k = 0u; k < mm.k / 4u; k++) {
+  for (var k = k0 / 4u; k < k_end / 4u; k++) {
     let x0 = nn_a[a.x + k];
     let x1 = nn_a[a.y + k];
     let x2 = nn_a[a.z + k];
@@ -97,7 +100,7 @@ fn matmul_nn(@builtin(global_invocation_id) gid: vec3u) {
     bias = vec4f(nn_bias[i], nn_bias[i + 1u], nn_bias[i + 2u], nn_bias[i + 3u]);
   }
   let ldc = mm.ldc / 4u;
-  let c = (mm.c_off + col) / 4u + row * ldc;
+  let c = (mm.c_off + gid.z * mm.c_slice + col) / 4u + row * ldc;
   if (has(ACCUMULATE)) {
     c0 += nn_c[c];
     if (row + 1u < mm.m) { c1 += nn_c[c + ldc]; }

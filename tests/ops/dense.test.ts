@@ -109,6 +109,15 @@ describe("dense", () => {
     // [32 x 5408]·[5408 x 128]: on 8-lane subgroups K is cut into slices (matmul_reduce)
     await checkDense({ batch: 32, inputs: 5408, units: 128, bias: true, relu: true });
     await checkDense({ batch: 8, inputs: 4096, units: 12, bias: true, relu: false });
+    // the plain kernels (SwiftShader, GPUs) split it too
+    const g = gpu();
+    const subgroups = g.subgroupKernels;
+    g.subgroupKernels = false;
+    try {
+      await checkDense({ batch: 8, inputs: 4104, units: 20, bias: true, relu: true });
+    } finally {
+      g.subgroupKernels = subgroups;
+    }
   });
   it("without bias matches matmul", async () => {
     const x = random.array(6 * 5);

@@ -137,6 +137,21 @@ describe.skipIf(!subgroups)("subgroup kernels (skipped where subgroups are not 8
     const odd = await kernelsUsed(() => checkMatmul(20, 2056, 36)); // last slice shorter
     expect(odd).toContain("matmul_reduce");
   });
+  it("split K on the plain kernels too (matmul_nn computes the slices where subgroups are absent)", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.subgroupKernels = false;
+    try {
+      const used = await kernelsUsed(() => checkMatmul(8, 4096, 128));
+      expect(used).toEqual(expect.arrayContaining(["matmul_nn", "matmul_reduce"]));
+      expect(await kernelsUsed(() => checkMatmul(20, 2056, 36))).toContain("matmul_reduce"); // last slice shorter
+      g.maxBindingBytes = 262_144; // K blocks of at most 1,024 rows of b
+      expect(await kernelsUsed(() => checkMatmul(4, 4096, 64))).toContain("matmul_reduce");
+    } finally {
+      g.subgroupKernels = true;
+      g.maxBindingBytes = limit;
+    }
+  });
   it("split K within binding-sized K blocks", async () => {
     const g = gpu();
     const limit = g.maxBindingBytes;
