@@ -5,11 +5,11 @@ import adam from "../shaders/adam.wgsl";
 import conv2d from "../shaders/conv2d.wgsl";
 import { conv2dForwardSubgroupSource } from "../shaders/conv2d-forward-subgroup.js";
 import { conv2dGemmSubgroupSource } from "../shaders/conv2d-gemm-subgroup.js";
-import { conv2dImageSubgroupSource } from "../shaders/conv2d-image-subgroup.js";
+import { conv2dImageSources } from "../shaders/conv2d-image-subgroup.js";
 import conv2dSubgroup from "../shaders/conv2d-subgroup.wgsl";
 import elementwise from "../shaders/elementwise.wgsl";
 import matmul from "../shaders/matmul.wgsl";
-import { matmulSubgroupSource } from "../shaders/matmul-subgroup.js";
+import { matmulSubgroupSources } from "../shaders/matmul-subgroup.js";
 import preprocess from "../shaders/preprocess.wgsl";
 import maxpool2d from "../shaders/maxpool2d.wgsl";
 import reduce from "../shaders/reduce.wgsl";
@@ -50,15 +50,15 @@ export const KERNELS = {
   matmul_tn: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
   matmul_strided: k(matmul, 3, 1, { WGX: 8, WGY: 2 }),
   // the same products sharing loads across 8-lane subgroups (shaders/matmul-subgroup.ts)
-  matmul_sg8_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg8_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg8_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg16_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg16_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg16_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg32_nn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg32_nt: withSubgroups(k(matmulSubgroupSource, 3, 1)),
-  matmul_sg32_tn: withSubgroups(k(matmulSubgroupSource, 3, 1)),
+  matmul_sg8_nn: withSubgroups(k(matmulSubgroupSources.matmul_sg8_nn, 3, 1)),
+  matmul_sg8_nt: withSubgroups(k(matmulSubgroupSources.matmul_sg8_nt, 3, 1)),
+  matmul_sg8_tn: withSubgroups(k(matmulSubgroupSources.matmul_sg8_tn, 3, 1)),
+  matmul_sg16_nn: withSubgroups(k(matmulSubgroupSources.matmul_sg16_nn, 3, 1)),
+  matmul_sg16_nt: withSubgroups(k(matmulSubgroupSources.matmul_sg16_nt, 3, 1)),
+  matmul_sg16_tn: withSubgroups(k(matmulSubgroupSources.matmul_sg16_tn, 3, 1)),
+  matmul_sg32_nn: withSubgroups(k(matmulSubgroupSources.matmul_sg32_nn, 3, 1)),
+  matmul_sg32_nt: withSubgroups(k(matmulSubgroupSources.matmul_sg32_nt, 3, 1)),
+  matmul_sg32_tn: withSubgroups(k(matmulSubgroupSources.matmul_sg32_tn, 3, 1)),
   // split-K: adds the slices' partial sums and applies the epilogue (partials, bias)
   matmul_reduce: k(matmul, 2, 1, { WGX: 8, WGY: 2 }),
   conv2d_fwd: k(conv2d, 3, 1),
@@ -77,19 +77,19 @@ export const KERNELS = {
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
-  conv2d_fwd_img1: withSubgroups(k(conv2dImageSubgroupSource, 3, 1)),
-  conv2d_fwd_img3: withSubgroups(k(conv2dImageSubgroupSource, 3, 1)),
+  conv2d_fwd_img1: withSubgroups(k(conv2dImageSources.conv2d_fwd_img1, 3, 1)),
+  conv2d_fwd_img3: withSubgroups(k(conv2dImageSources.conv2d_fwd_img3, 3, 1)),
   conv2d_fwd_gemm4: k(conv2d, 3, 1),
   conv2d_bwd_filter_gemm4: k(conv2d, 2, 1),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),
   conv2d_bwd_filter_sg: withSubgroups(k(conv2dSubgroupSource, 2, 1)),
-  conv2d_bwd_filter_img1: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
-  conv2d_bwd_filter_img3: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
-  conv2d_bwd_input_img1: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
-  conv2d_bwd_input_img2: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
-  conv2d_bwd_input_img3: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
-  conv2d_bwd_input_img4: withSubgroups(k(conv2dImageSubgroupSource, 2, 1)),
+  conv2d_bwd_filter_img1: withSubgroups(k(conv2dImageSources.conv2d_bwd_filter_img1, 2, 1)),
+  conv2d_bwd_filter_img3: withSubgroups(k(conv2dImageSources.conv2d_bwd_filter_img3, 2, 1)),
+  conv2d_bwd_input_img1: withSubgroups(k(conv2dImageSources.conv2d_bwd_input_img1, 2, 1)),
+  conv2d_bwd_input_img2: withSubgroups(k(conv2dImageSources.conv2d_bwd_input_img2, 2, 1)),
+  conv2d_bwd_input_img3: withSubgroups(k(conv2dImageSources.conv2d_bwd_input_img3, 2, 1)),
+  conv2d_bwd_input_img4: withSubgroups(k(conv2dImageSources.conv2d_bwd_input_img4, 2, 1)),
   maxpool2d_fwd: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4: k(maxpool2d, 1, 2),
   maxpool2d_fwd_vec4_2x2: k(maxpool2d, 1, 2, { WG: 64 }),
