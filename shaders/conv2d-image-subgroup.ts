@@ -49,6 +49,7 @@ function forwardEntry(C: number): string {
       .flatMap((ky) => range(K).flatMap((kx) => range(C).map((ci) => `subgroupShuffle(x${ky}_${ci}_${Math.floor((i + kx) / 8)}, base + ${(i + kx) % 8}u) * w${ky}_${kx}_${ci}`)))
       .join(" + ");
   return `
+// workgroup_id (folded) * 4 + team: tile = ((image, row block, strip), channel block)
 @compute @workgroup_size(${IMAGE_TEAM_WG})
 fn conv2d_fwd_img${C}(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
   let lane = sid & 7u;
@@ -58,6 +59,7 @@ fn conv2d_fwd_img${C}(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   let strips = (p.out_w + ${SI - 1}u) / ${SI}u;
   let row_blocks = (p.out_h + ${IMAGE_TEAM_ROWS - 1}u) / ${IMAGE_TEAM_ROWS}u;
   let tiles = p.batch * row_blocks * strips * blocks;
+  // lanes past the last tile redo it (identical stores)
   let t = min((wid.x + wid.y * nwg.x) * ${IMAGE_TEAM_WG / 8}u + li / 8u, tiles - 1u);
   let s = img_div(t, blocks);
   let cg = min((t - s * blocks) * 8u + lane, out_c4 - 1u);
@@ -87,6 +89,7 @@ ${lines(C, (ci) => lines(loadsI, (t) => `  var x1_${ci}_${t} = imf_x_at(line1 + 
     let ok2 = top + 2 >= 0 && top + 2 < i32(p.in_h);
 ${lines(C, (ci) => lines(loadsI, (t) => `    let x2_${ci}_${t} = imf_x_at(line2 + ${ci}, left + ${8 * t}, ok2);`))}
 ${lines(SI, (i) => `    { let v = ${sum(i)} + bias; imf_y[y + ${i}u * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`)}
+    // the window moves down a row
 ${[...xs(0).map((v, k) => `    ${v} = ${xs(1)[k]};`), ...xs(1).map((v, k) => `    ${v} = ${xs(2)[k]};`)].join("\n")}
     top += 1;
     y += y_row;
