@@ -1,12 +1,14 @@
 // Matrix products C = A·B (nn), A·Bᵀ (nt) and Aᵀ·B (tn) for dense layers and their gradients.
 //
-// Register-blocked: each invocation computes a 4x4 block of C with vec4 loads and no workgroup
-// memory. On lavapipe every storage load is a bounds-checked loop over the SIMD lanes, so loads,
-// not arithmetic, set the speed: a vec4 load costs far less per float than four scalar ones,
-// and shared-memory tiles (barriers) were about 10x slower. Larger blocks (8x8 up to 32x16)
-// measured no faster there: the accumulators no longer fit in registers.
-// gid.x walks blocks of 4 columns of C, gid.y blocks of 4 rows; the op keeps both grid
-// dimensions within the dispatch limit by splitting C into blocks.
+// Register-blocked: each invocation computes an 8x8 block of C (matmul_strided: 4x4) with vec4
+// loads and no workgroup memory, so a step along k makes 4 loads per 64 multiply-adds (a 4x4
+// block: 2 per 16). These kernels run where the subgroup ones (matmul-subgroup.ts) do not:
+// SwiftShader, GPUs. On SwiftShader 512^3 took 226 ms with 4x4 blocks, 189 with 4x8, 128 with
+// 8x8; shared-memory tiles (barriers) were about 10x slower on software Vulkan.
+// gid.x walks blocks of 8 columns of C, gid.y blocks of 8 rows; the op keeps both grid
+// dimensions within the dispatch limit by splitting C into blocks. Rows past m repeat row m - 1
+// and a second column group past n repeats the first: their loads stay in range, and their
+// values are either not stored or stored again where the first ones went (the same values).
 //
 // The vec4 kernels need every vec4-loaded dimension, stride and offset to be a multiple of 4;
 // the op checks that per dispatch and otherwise uses matmul_strided (scalar loads, any layout).
@@ -62,55 +64,69 @@ fn rows4(row: u32) -> vec4u {
 @group(0) @binding(2) var<storage, read> nn_bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> nn_c: array<vec4f>;
 
+/** Bias of columns col .. col + 3 (zeros without BIAS). */
+fn nn_bias4(col: u32) -> vec4f {
+  if (!has(BIAS)) { return vec4f(0.0); }
+  let i = mm.bias_off + col;
+  return vec4f(nn_bias[i], nn_bias[i + 1u], nn_bias[i + 2u], nn_bias[i + 3u]);
+}
+
+/** Row `row` of an 8x8 block: its two column groups at c and c + g, with the epilogue. */
+fn nn_store(row: u32, c: u32, g: u32, v: vec4f, w: vec4f, bv: vec4f, bw: vec4f) {
+  if (row >= mm.m) { return; }
+  var x = v;
+  var y = w;
+  // both old values before either store: with g = 0 they are the same element
+  if (has(ACCUMULATE)) { x += nn_c[c]; y += nn_c[c + g]; }
+  nn_c[c] = finish4(x, bv);
+  nn_c[c + g] = finish4(y, bw);
+}
+
 @compute @workgroup_size(WGX, WGY)
 fn matmul_nn(@builtin(global_invocation_id) gid: vec3u) {
-  let col = gid.x * 4u;
-  let row = gid.y * 4u;
+  let col = gid.x * 8u;
+  let row = gid.y * 8u;
   if (col >= mm.n || row >= mm.m) { return; }
-  let r = rows4(row);
   let lda = mm.a_sm / 4u;
   let ldb = mm.b_sk / 4u;
-  let a = vec4u(mm.a_off / 4u) + r * lda;
+  let a_lo = vec4u(mm.a_off / 4u) + rows4(row) * lda;
+  let a_hi = vec4u(mm.a_off / 4u) + rows4(min(row + 4u, mm.m - 1u)) * lda;
+  let g = select(0u, 1u, col + 4u < mm.n); // the second column group (vec4s), or the first again
   // split-K: workgroup z sums depths [k0, k_end) into C + z * c_slice (k_slice = k without it)
   let k0 = gid.z * mm.k_slice;
   let k_end = min(mm.k, k0 + mm.k_slice);
   var b = (mm.b_off + col) / 4u + k0 * ldb;
-  var c0 = vec4f(0.0);
-  var c1 = vec4f(0.0);
-  var c2 = vec4f(0.0);
-  var c3 = vec4f(0.0);
+  // row i of the block: c_i (columns 0-3), d_i (columns 4-7)
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  var d4 = vec4f(0.0); var d5 = vec4f(0.0); var d6 = vec4f(0.0); var d7 = vec4f(0.0);
   for (var k = k0 / 4u; k < k_end / 4u; k++) {
-    let x0 = nn_a[a.x + k];
-    let x1 = nn_a[a.y + k];
-    let x2 = nn_a[a.z + k];
-    let x3 = nn_a[a.w + k];
-    let y0 = nn_b[b];
-    let y1 = nn_b[b + ldb];
-    let y2 = nn_b[b + 2u * ldb];
-    let y3 = nn_b[b + 3u * ldb];
+    // B's 4 rows at depths k .. k + 3 as matrix columns: y * x = sum over q of x[q] * B[k + q, ..]
+    let y = mat4x4f(nn_b[b], nn_b[b + ldb], nn_b[b + 2u * ldb], nn_b[b + 3u * ldb]);
+    let z = mat4x4f(nn_b[b + g], nn_b[b + ldb + g], nn_b[b + 2u * ldb + g], nn_b[b + 3u * ldb + g]);
     b += 4u * ldb;
-    c0 += x0.x * y0 + x0.y * y1 + x0.z * y2 + x0.w * y3;
-    c1 += x1.x * y0 + x1.y * y1 + x1.z * y2 + x1.w * y3;
-    c2 += x2.x * y0 + x2.y * y1 + x2.z * y2 + x2.w * y3;
-    c3 += x3.x * y0 + x3.y * y1 + x3.z * y2 + x3.w * y3;
+    let x0 = nn_a[a_lo.x + k]; c0 += y * x0; d0 += z * x0;
+    let x1 = nn_a[a_lo.y + k]; c1 += y * x1; d1 += z * x1;
+    let x2 = nn_a[a_lo.z + k]; c2 += y * x2; d2 += z * x2;
+    let x3 = nn_a[a_lo.w + k]; c3 += y * x3; d3 += z * x3;
+    let x4 = nn_a[a_hi.x + k]; c4 += y * x4; d4 += z * x4;
+    let x5 = nn_a[a_hi.y + k]; c5 += y * x5; d5 += z * x5;
+    let x6 = nn_a[a_hi.z + k]; c6 += y * x6; d6 += z * x6;
+    let x7 = nn_a[a_hi.w + k]; c7 += y * x7; d7 += z * x7;
   }
-  var bias = vec4f(0.0);
-  if (has(BIAS)) {
-    let i = mm.bias_off + col;
-    bias = vec4f(nn_bias[i], nn_bias[i + 1u], nn_bias[i + 2u], nn_bias[i + 3u]);
-  }
+  let bv = nn_bias4(col);
+  let bw = nn_bias4(col + 4u * g);
   let ldc = mm.ldc / 4u;
   let c = (mm.c_off + gid.z * mm.c_slice + col) / 4u + row * ldc;
-  if (has(ACCUMULATE)) {
-    c0 += nn_c[c];
-    if (row + 1u < mm.m) { c1 += nn_c[c + ldc]; }
-    if (row + 2u < mm.m) { c2 += nn_c[c + 2u * ldc]; }
-    if (row + 3u < mm.m) { c3 += nn_c[c + 3u * ldc]; }
-  }
-  nn_c[c] = finish4(c0, bias);
-  if (row + 1u < mm.m) { nn_c[c + ldc] = finish4(c1, bias); }
-  if (row + 2u < mm.m) { nn_c[c + 2u * ldc] = finish4(c2, bias); }
-  if (row + 3u < mm.m) { nn_c[c + 3u * ldc] = finish4(c3, bias); }
+  nn_store(row, c, g, c0, d0, bv, bw);
+  nn_store(row + 1u, c + ldc, g, c1, d1, bv, bw);
+  nn_store(row + 2u, c + 2u * ldc, g, c2, d2, bv, bw);
+  nn_store(row + 3u, c + 3u * ldc, g, c3, d3, bv, bw);
+  nn_store(row + 4u, c + 4u * ldc, g, c4, d4, bv, bw);
+  nn_store(row + 5u, c + 5u * ldc, g, c5, d5, bv, bw);
+  nn_store(row + 6u, c + 6u * ldc, g, c6, d6, bv, bw);
+  nn_store(row + 7u, c + 7u * ldc, g, c7, d7, bv, bw);
 }
 
 // matmul_nt: A [m, k] · B[n, k]ᵀ, vec4 along k for both; C is written element by element, so n
@@ -120,95 +136,131 @@ fn matmul_nn(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(2) var<storage, read> nt_bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> nt_c: array<f32>;
 
-@compute @workgroup_size(WGX, WGY)
-fn matmul_nt(@builtin(global_invocation_id) gid: vec3u) {
-  let col = gid.x * 4u;
-  let row = gid.y * 4u;
-  if (col >= mm.n || row >= mm.m) { return; }
-  let lastCol = mm.n - 1u;
-  let cols = vec4u(col, min(col + 1u, lastCol), min(col + 2u, lastCol), min(col + 3u, lastCol));
-  let a = vec4u(mm.a_off / 4u) + rows4(row) * (mm.a_sm / 4u);
-  let b = vec4u(mm.b_off / 4u) + cols * (mm.b_sn / 4u);
-  var c0 = vec4f(0.0);
-  var c1 = vec4f(0.0);
-  var c2 = vec4f(0.0);
-  var c3 = vec4f(0.0);
-  for (var k = 0u; k < mm.k / 4u; k++) {
-    let x0 = nt_a[a.x + k];
-    let x1 = nt_a[a.y + k];
-    let x2 = nt_a[a.z + k];
-    let x3 = nt_a[a.w + k];
-    let y0 = nt_b[b.x + k];
-    let y1 = nt_b[b.y + k];
-    let y2 = nt_b[b.z + k];
-    let y3 = nt_b[b.w + k];
-    c0 += vec4f(dot(x0, y0), dot(x0, y1), dot(x0, y2), dot(x0, y3));
-    c1 += vec4f(dot(x1, y0), dot(x1, y1), dot(x1, y2), dot(x1, y3));
-    c2 += vec4f(dot(x2, y0), dot(x2, y1), dot(x2, y2), dot(x2, y3));
-    c3 += vec4f(dot(x3, y0), dot(x3, y1), dot(x3, y2), dot(x3, y3));
-  }
-  let acc = array<vec4f, 4>(c0, c1, c2, c3);
+/** Columns col .. col + 3 of an 8x8 block's row `row`: v, with the epilogue, where inside C. */
+fn nt_store(row: u32, col: u32, v: vec4f) {
+  if (row >= mm.m) { return; }
   for (var j = 0u; j < 4u; j++) {
-    if (col + j >= mm.n) { break; }
+    if (col + j >= mm.n) { return; }
+    let c = mm.c_off + row * mm.ldc + col + j;
+    var x = v[j];
+    if (has(ACCUMULATE)) { x += nt_c[c]; }
     var bias = 0.0;
     if (has(BIAS)) { bias = nt_bias[mm.bias_off + col + j]; }
-    for (var i = 0u; i < 4u; i++) {
-      if (row + i >= mm.m) { break; }
-      let c = mm.c_off + (row + i) * mm.ldc + col + j;
-      var v = acc[i][j];
-      if (has(ACCUMULATE)) { v += nt_c[c]; }
-      nt_c[c] = finish1(v, bias);
-    }
+    nt_c[c] = finish1(x, bias);
   }
 }
 
+@compute @workgroup_size(WGX, WGY)
+fn matmul_nt(@builtin(global_invocation_id) gid: vec3u) {
+  let col = gid.x * 8u;
+  let row = gid.y * 8u;
+  if (col >= mm.n || row >= mm.m) { return; }
+  let lastCol = mm.n - 1u;
+  let lda = mm.a_sm / 4u;
+  let ldb = mm.b_sn / 4u;
+  let a_lo = vec4u(mm.a_off / 4u) + rows4(row) * lda;
+  let a_hi = vec4u(mm.a_off / 4u) + rows4(min(row + 4u, mm.m - 1u)) * lda;
+  let b_lo = vec4u(mm.b_off / 4u) + min(vec4u(col) + vec4u(0u, 1u, 2u, 3u), vec4u(lastCol)) * ldb;
+  let b_hi = vec4u(mm.b_off / 4u) + min(vec4u(col) + vec4u(4u, 5u, 6u, 7u), vec4u(lastCol)) * ldb;
+  // row i of the block: c_i (columns 0-3), d_i (columns 4-7)
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  var d4 = vec4f(0.0); var d5 = vec4f(0.0); var d6 = vec4f(0.0); var d7 = vec4f(0.0);
+  for (var k = 0u; k < mm.k / 4u; k++) {
+    // B's rows (columns of C) as matrix rows: y * x = their dot products with x
+    let y = transpose(mat4x4f(nt_b[b_lo.x + k], nt_b[b_lo.y + k], nt_b[b_lo.z + k], nt_b[b_lo.w + k]));
+    let z = transpose(mat4x4f(nt_b[b_hi.x + k], nt_b[b_hi.y + k], nt_b[b_hi.z + k], nt_b[b_hi.w + k]));
+    let x0 = nt_a[a_lo.x + k]; c0 += y * x0; d0 += z * x0;
+    let x1 = nt_a[a_lo.y + k]; c1 += y * x1; d1 += z * x1;
+    let x2 = nt_a[a_lo.z + k]; c2 += y * x2; d2 += z * x2;
+    let x3 = nt_a[a_lo.w + k]; c3 += y * x3; d3 += z * x3;
+    let x4 = nt_a[a_hi.x + k]; c4 += y * x4; d4 += z * x4;
+    let x5 = nt_a[a_hi.y + k]; c5 += y * x5; d5 += z * x5;
+    let x6 = nt_a[a_hi.z + k]; c6 += y * x6; d6 += z * x6;
+    let x7 = nt_a[a_hi.w + k]; c7 += y * x7; d7 += z * x7;
+  }
+  nt_store(row, col, c0); nt_store(row, col + 4u, d0);
+  nt_store(row + 1u, col, c1); nt_store(row + 1u, col + 4u, d1);
+  nt_store(row + 2u, col, c2); nt_store(row + 2u, col + 4u, d2);
+  nt_store(row + 3u, col, c3); nt_store(row + 3u, col + 4u, d3);
+  nt_store(row + 4u, col, c4); nt_store(row + 4u, col + 4u, d4);
+  nt_store(row + 5u, col, c5); nt_store(row + 5u, col + 4u, d5);
+  nt_store(row + 6u, col, c6); nt_store(row + 6u, col + 4u, d6);
+  nt_store(row + 7u, col, c7); nt_store(row + 7u, col + 4u, d7);
+}
+
 // matmul_tn: A[k, m]ᵀ · B [k, n], vec4 along m for A and along n for B and C (m and n are
-// multiples of 4 here, so a block never straddles the edge).
+// multiples of 4 here; a second row or column group past them repeats the first).
 @group(0) @binding(0) var<storage, read> tn_a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> tn_b: array<vec4f>;
 @group(0) @binding(2) var<storage, read> tn_bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> tn_c: array<vec4f>;
 
+/** Bias of columns col .. col + 3 (zeros without BIAS). */
+fn tn_bias4(col: u32) -> vec4f {
+  if (!has(BIAS)) { return vec4f(0.0); }
+  let i = mm.bias_off + col;
+  return vec4f(tn_bias[i], tn_bias[i + 1u], tn_bias[i + 2u], tn_bias[i + 3u]);
+}
+
+/**
+ * Four rows of an 8x8 block at c (C's vec4 index of their first row) and their second column
+ * group at c + g, with the epilogue: every old value is read before any store (g = 0, or the
+ * second row group repeating the first, makes two of them the same element).
+ */
+fn tn_store4(c: u32, g: u32, v: mat4x4f, w: mat4x4f, bv: vec4f, bw: vec4f) {
+  let ldc = mm.ldc / 4u;
+  var x = v;
+  var y = w;
+  if (has(ACCUMULATE)) {
+    for (var i = 0u; i < 4u; i++) {
+      x[i] += tn_c[c + i * ldc];
+      y[i] += tn_c[c + i * ldc + g];
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    tn_c[c + i * ldc] = finish4(x[i], bv);
+    tn_c[c + i * ldc + g] = finish4(y[i], bw);
+  }
+}
+
 @compute @workgroup_size(WGX, WGY)
 fn matmul_tn(@builtin(global_invocation_id) gid: vec3u) {
-  let col = gid.x * 4u;
-  let row = gid.y * 4u;
+  let col = gid.x * 8u;
+  let row = gid.y * 8u;
   if (col >= mm.n || row >= mm.m) { return; }
   let lda = mm.a_sk / 4u;
   let ldb = mm.b_sk / 4u;
+  let h = select(0u, 1u, row + 4u < mm.m); // the second row group (vec4s of A), or the first again
+  let g = select(0u, 1u, col + 4u < mm.n); // the second column group, or the first again
   var a = (mm.a_off + row) / 4u;
   var b = (mm.b_off + col) / 4u;
-  var c0 = vec4f(0.0);
-  var c1 = vec4f(0.0);
-  var c2 = vec4f(0.0);
-  var c3 = vec4f(0.0);
+  // rows 0-3 by columns 0-3 (c), 4-7 (d); rows 4-7 likewise (e, f); each row a matrix column
+  var c = mat4x4f();
+  var d = mat4x4f();
+  var e = mat4x4f();
+  var f = mat4x4f();
   for (var k = 0u; k < mm.k; k++) {
     let x = tn_a[a];
+    let x2 = tn_a[a + h];
     let y = tn_b[b];
+    let z = tn_b[b + g];
     a += lda;
     b += ldb;
-    c0 += x.x * y;
-    c1 += x.y * y;
-    c2 += x.z * y;
-    c3 += x.w * y;
+    // outer products: row i gains x[i] * y
+    c += mat4x4f(x.x * y, x.y * y, x.z * y, x.w * y);
+    d += mat4x4f(x.x * z, x.y * z, x.z * z, x.w * z);
+    e += mat4x4f(x2.x * y, x2.y * y, x2.z * y, x2.w * y);
+    f += mat4x4f(x2.x * z, x2.y * z, x2.z * z, x2.w * z);
   }
-  var bias = vec4f(0.0);
-  if (has(BIAS)) {
-    let i = mm.bias_off + col;
-    bias = vec4f(tn_bias[i], tn_bias[i + 1u], tn_bias[i + 2u], tn_bias[i + 3u]);
-  }
+  let bv = tn_bias4(col);
+  let bw = tn_bias4(col + 4u * g);
   let ldc = mm.ldc / 4u;
-  let c = (mm.c_off + col) / 4u + row * ldc;
-  if (has(ACCUMULATE)) {
-    c0 += tn_c[c];
-    if (row + 1u < mm.m) { c1 += tn_c[c + ldc]; }
-    if (row + 2u < mm.m) { c2 += tn_c[c + 2u * ldc]; }
-    if (row + 3u < mm.m) { c3 += tn_c[c + 3u * ldc]; }
-  }
-  tn_c[c] = finish4(c0, bias);
-  tn_c[c + ldc] = finish4(c1, bias);
-  tn_c[c + 2u * ldc] = finish4(c2, bias);
-  tn_c[c + 3u * ldc] = finish4(c3, bias);
+  let at = (mm.c_off + col) / 4u + row * ldc;
+  tn_store4(at, g, c, d, bv, bw);
+  // (a repeated first row group is not stored again: with ACCUMULATE it would add twice)
+  if (h != 0u) { tn_store4(at + 4u * ldc, g, e, f, bv, bw); }
 }
 
 // matmul_strided: any layout, any sizes and offsets, scalar loads (shapes the vec4 kernels

@@ -21,9 +21,15 @@ const ACCUMULATE = 1;
 const BIAS = 2;
 const RELU = 4;
 
-/** Rows and columns of C one workgroup covers (each invocation computes a 4x4 block). */
+/** Rows and columns of C one workgroup of matmul_nn, _nt or _tn covers (8x8 blocks per invocation). */
 export function matmulTile(): { rows: number; cols: number } {
   const c = KERNELS.matmul_nn.constants!;
+  return { rows: 8 * c.WGY, cols: 8 * c.WGX };
+}
+
+/** The same for matmul_strided (4x4 blocks per invocation). */
+function stridedTile(): { rows: number; cols: number } {
+  const c = KERNELS.matmul_strided.constants!;
   return { rows: 4 * c.WGY, cols: 4 * c.WGX };
 }
 
@@ -59,7 +65,7 @@ function blockSizes(sizes: Sizes, operands: Operand[]): Sizes {
   const g = gpu();
   const slack = g.bindingAlignment / 4 - 1; // a block's binding may start up to this much earlier
   const limit = Math.floor(g.maxBindingBytes / 4);
-  const tile = matmulTile();
+  const tile = stridedTile(); // the smallest any kernel covers
   const maxWg = g.maxWorkgroupsPerDimension;
   const block: Sizes = {
     m: Math.min(sizes.m, maxWg * tile.rows),
@@ -203,7 +209,7 @@ function products(layout: Layout, A: Operand, B: Operand, C: Operand, sizes: Siz
         // the subgroup kernels only overwrite C (their stores do not branch on ACCUMULATE)
         const shared = k0 === 0 ? subgroupKernel(layout, blockSize, offsets, all) : null;
         const kernel = shared ?? vec4Kernel(layout, blockSize, offsets, all);
-        const kernelTile = shared ? subgroupTile(teamRows(mb)) : tile;
+        const kernelTile = shared ? subgroupTile(teamRows(mb)) : kernel === "matmul_strided" ? stridedTile() : tile;
         run(
           kernel,
           [sa.binding, sb.binding, sbias ? sbias.binding : sa.binding, sc.binding],

@@ -115,6 +115,9 @@ describe("dense", () => {
     g.subgroupKernels = false;
     try {
       await checkDense({ batch: 8, inputs: 4104, units: 20, bias: true, relu: true });
+      // 8x8 blocks with bias and relu: columns off 8 by 4, rows past the batch
+      await checkDense({ batch: 12, inputs: 20, units: 36, bias: true, relu: true });
+      await checkDense({ batch: 5, inputs: 44, units: 12, bias: true, relu: false });
     } finally {
       g.subgroupKernels = subgroups;
     }

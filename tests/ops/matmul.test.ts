@@ -87,6 +87,49 @@ async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
   return times.map((t) => t.kernel);
 }
 
+// The plain kernels (SwiftShader, GPUs) compute 8x8 blocks: rows past m and a column or row
+// group of 4 past n or m repeat the last ones, which the shapes below reach (sizes off 8 by 4,
+// odd sizes, one row), with bias, relu and accumulated K chunks.
+describe("plain kernels (8x8 blocks, as where subgroups are absent)", () => {
+  async function plain(fn: () => Promise<void>): Promise<string[]> {
+    const g = gpu();
+    const subgroups = g.subgroupKernels;
+    g.subgroupKernels = false;
+    try {
+      return await kernelsUsed(fn);
+    } finally {
+      g.subgroupKernels = subgroups;
+    }
+  }
+  it.each([
+    [5, 12, 20],
+    [12, 16, 36], // n off 8 by 4: a repeated column group
+    [20, 24, 44], // m and n off 8 by 4: a repeated row group in dB = Aᵀ·dC
+    [64, 40, 72],
+    [1, 8, 4],
+    [36, 8, 12],
+    [13, 67, 101],
+  ])("[%i, %i]·[%i, …] forward and both gradients", async (m, k, n) => {
+    const used = await plain(() => checkMatmul(m, k, n));
+    expect(used.filter((kernel) => kernel.startsWith("matmul_sg"))).toEqual([]);
+    if (m % 4 === 0 && n % 4 === 0 && k % 4 === 0) expect(used).toEqual(expect.arrayContaining(["matmul_nn", "matmul_nt", "matmul_tn"]));
+  });
+  it("K chunks accumulate (old C read before the repeated groups store it again)", async () => {
+    const g = gpu();
+    const limit = g.maxBindingBytes;
+    g.maxBindingBytes = 40_960; // 10,240 floats per binding: b [640, 44] takes 3 K chunks
+    try {
+      const used = await plain(() => checkMatmul(20, 640, 44));
+      expect(used).toContain("matmul_nn");
+      // dB = Aᵀ·dC over K = 2000 rows of a [2000, 12] (3 chunks): matmul_tn accumulates, its
+      // second row group (rows 8-11 of 12) and column group (16-19 of 20) repeating the first
+      expect(await plain(() => checkMatmul(2000, 12, 20))).toContain("matmul_tn");
+    } finally {
+      g.maxBindingBytes = limit;
+    }
+  });
+});
+
 // The subgroup kernels (shaders/matmul-subgroup.ts) run where subgroups are 8 lanes wide (lavapipe);
 // shapes with m, k and n multiples of 8 send the forward pass and both gradients through them.
 await initGpu();
