@@ -203,6 +203,79 @@ fn conv2d_fwd_slide(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   for (var i = 0u; i < STRIP; i++) { fwd4_store(tile, i, acc[i], bias); }
 }
 
+// 3x3 at stride 1 without subgroups (SwiftShader, GPUs), for input channels not in fours (an
+// image's 1 or 3): 8 pixels of an output row by 8 channels per invocation, with every
+// accumulator a named register (the strips above keep theirs in arrays, which SwiftShader holds
+// in memory): per (ky, ci) 10 inputs and 6 weight vec4s feed 192 multiply-adds. The last strip
+// of a row starts early (out_w >= 8); a second channel group past out_c repeats the first.
+// gid.x/y (folded): tile = (8 pixels of a row, 8 channels)
+@compute @workgroup_size(WG)
+fn conv2d_fwd_row8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out_c4 = p.out_c / 4u;
+  let groups = (out_c4 + 1u) / 2u;
+  let strips = (p.out_w + 7u) / 8u;
+  let t = min(flat(gid, nwg), p.batch * p.out_h * strips * groups - 1u);
+  let col = (t % groups) * 2u;
+  let g = select(0u, 1u, col + 1u < out_c4); // the second channel group, or the first again
+  let s = t / groups;
+  let row = s / strips; // n * out_h + oy
+  let first = min((s % strips) * 8u, p.out_w - 8u);
+  let n = row / p.out_h;
+  let top = i32(row % p.out_h) - i32(p.pad_top);
+  let left = i32(first) - i32(p.pad_left);
+  let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off);
+  // pixel i: c_i (channels of col), d_i (of col + g)
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  var d4 = vec4f(0.0); var d5 = vec4f(0.0); var d6 = vec4f(0.0); var d7 = vec4f(0.0);
+  for (var ky = 0u; ky < 3u; ky++) {
+    let iy = top + i32(ky);
+    let row_ok = iy >= 0 && iy < i32(p.in_h);
+    let line = image + iy * i32(p.in_w * p.in_c);
+    for (var ci = 0u; ci < p.in_c; ci++) {
+      let x0 = fwd_x_col(line + i32(ci), left + 0, row_ok);
+      let x1 = fwd_x_col(line + i32(ci), left + 1, row_ok);
+      let x2 = fwd_x_col(line + i32(ci), left + 2, row_ok);
+      let x3 = fwd_x_col(line + i32(ci), left + 3, row_ok);
+      let x4 = fwd_x_col(line + i32(ci), left + 4, row_ok);
+      let x5 = fwd_x_col(line + i32(ci), left + 5, row_ok);
+      let x6 = fwd_x_col(line + i32(ci), left + 6, row_ok);
+      let x7 = fwd_x_col(line + i32(ci), left + 7, row_ok);
+      let x8 = fwd_x_col(line + i32(ci), left + 8, row_ok);
+      let x9 = fwd_x_col(line + i32(ci), left + 9, row_ok);
+      // weights of taps (ky, 0..2, ci): filter rows 3 * ky * in_c + ci + kx * in_c
+      let wr = ((3u * ky * p.in_c + ci) * out_c4) + col;
+      let tap = p.in_c * out_c4;
+      let w0 = fwd4_w[wr]; let w1 = fwd4_w[wr + tap]; let w2 = fwd4_w[wr + 2u * tap];
+      let v0 = fwd4_w[wr + g]; let v1 = fwd4_w[wr + tap + g]; let v2 = fwd4_w[wr + 2u * tap + g];
+      c0 += x0 * w0 + x1 * w1 + x2 * w2; d0 += x0 * v0 + x1 * v1 + x2 * v2;
+      c1 += x1 * w0 + x2 * w1 + x3 * w2; d1 += x1 * v0 + x2 * v1 + x3 * v2;
+      c2 += x2 * w0 + x3 * w1 + x4 * w2; d2 += x2 * v0 + x3 * v1 + x4 * v2;
+      c3 += x3 * w0 + x4 * w1 + x5 * w2; d3 += x3 * v0 + x4 * v1 + x5 * v2;
+      c4 += x4 * w0 + x5 * w1 + x6 * w2; d4 += x4 * v0 + x5 * v1 + x6 * v2;
+      c5 += x5 * w0 + x6 * w1 + x7 * w2; d5 += x5 * v0 + x6 * v1 + x7 * v2;
+      c6 += x6 * w0 + x7 * w1 + x8 * w2; d6 += x6 * v0 + x7 * v1 + x8 * v2;
+      c7 += x7 * w0 + x8 * w1 + x9 * w2; d7 += x7 * v0 + x8 * v1 + x9 * v2;
+    }
+  }
+  var bv = vec4f(0.0);
+  var bw = vec4f(0.0);
+  if (p.has_bias != 0u) {
+    bv = fwd4_b[col];
+    bw = fwd4_b[col + g];
+  }
+  let y = p.y_off / 4u + (row * p.out_w + first) * out_c4 + col;
+  fwd4_y[y + 0u * out_c4] = epilogue(c0 + bv); fwd4_y[y + 0u * out_c4 + g] = epilogue(d0 + bw);
+  fwd4_y[y + 1u * out_c4] = epilogue(c1 + bv); fwd4_y[y + 1u * out_c4 + g] = epilogue(d1 + bw);
+  fwd4_y[y + 2u * out_c4] = epilogue(c2 + bv); fwd4_y[y + 2u * out_c4 + g] = epilogue(d2 + bw);
+  fwd4_y[y + 3u * out_c4] = epilogue(c3 + bv); fwd4_y[y + 3u * out_c4 + g] = epilogue(d3 + bw);
+  fwd4_y[y + 4u * out_c4] = epilogue(c4 + bv); fwd4_y[y + 4u * out_c4 + g] = epilogue(d4 + bw);
+  fwd4_y[y + 5u * out_c4] = epilogue(c5 + bv); fwd4_y[y + 5u * out_c4 + g] = epilogue(d5 + bw);
+  fwd4_y[y + 6u * out_c4] = epilogue(c6 + bv); fwd4_y[y + 6u * out_c4 + g] = epilogue(d6 + bw);
+  fwd4_y[y + 7u * out_c4] = epilogue(c7 + bv); fwd4_y[y + 7u * out_c4 + g] = epilogue(d7 + bw);
+}
+
 // Any strides and widths: each pixel of a SHORT_STRIP strip loads its own input per tap.
 // gid.x/y (folded): tile = (strip, channel group)
 @compute @workgroup_size(WG)

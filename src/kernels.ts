@@ -64,6 +64,7 @@ export const KERNELS = {
   conv2d_fwd: k(conv2d, 3, 1),
   conv2d_fwd_vec4: k(conv2d, 3, 1),
   conv2d_fwd_slide: k(conv2d, 3, 1),
+  conv2d_fwd_row8: k(conv2d, 3, 1),
   conv2d_bwd_input: k(conv2d, 2, 1),
   conv2d_bwd_input_vec4: k(conv2d, 2, 1),
   conv2d_bwd_input_slide1: k(conv2d, 2, 1),

@@ -213,6 +213,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       run(product.kernel, bindings, p, product.grid);
       continue;
     }
+    // 3x3 at stride 1 (an image's first layer, without subgroups): rows of 8 pixels by 8
+    // channels in named registers. SwiftShader: 32x28x28x1 -> 32 48 -> 27-33 ms, 8x224x224x3 ->
+    // 32 1.84 -> 0.66 s against the strips below.
+    if (g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outW >= 8) {
+      run("conv2d_fwd_row8", bindings, p, grid1d(c.batch * g.outH * Math.ceil(g.outW / 8) * Math.ceil(g.outC / 8), WG));
+      continue;
+    }
     // strips along output rows; stride 1 slides the inputs along the strip
     const slide = g.strideW === 1 && g.outW >= STRIP;
     const strip = slide ? STRIP : SHORT_STRIP;
