@@ -737,6 +737,92 @@ fn filter_tile(t: u32, tile_rows: u32) -> FilterTile {
 @group(0) @binding(1) var<storage, read> bfi4_dy: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> bfi4_partial: array<vec4f>;
 
+
+/** x at column ix of the row starting at `line` (channel included); 0 in the padding. */
+fn bfr_x(line: i32, ix: i32, row_ok: bool) -> f32 {
+  let inside = row_ok && ix >= 0 && ix < i32(p.in_w);
+  return select(0.0, bfi_x[select(0, line + ix * i32(p.in_c), inside)], inside);
+}
+
+// 3x3 at stride 1 without subgroups (SwiftShader, GPUs), for input channels not in fours (an
+// image's 1 or 3): an invocation sums all 9 taps of one input channel by 8 output channels,
+// every accumulator a named register (the tiles above keep theirs in arrays, which SwiftShader
+// holds in memory), walking each output row with the 3x3 window of inputs sliding along it: per
+// pixel 3 new inputs and 2 dy vec4s feed 72 multiply-adds. A second channel group past out_c
+// repeats the first (identical stores).
+// gid.x/y (folded): tile = (input channel, 8 channels) + tiles * slice
+@compute @workgroup_size(WG)
+fn conv2d_bwd_filter_row9(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let out_c4 = p.out_c / 4u;
+  let co_tiles = (out_c4 + 1u) / 2u;
+  let tiles = p.in_c * co_tiles;
+  let t = flat(gid, nwg);
+  let slice = t / tiles;
+  let range = slice_range(slice);
+  if (range.x >= range.y) { return; }
+  let ci = (t % tiles) / co_tiles;
+  let c0 = (t % co_tiles) * 2u;
+  let c1 = min(c0 + 1u, out_c4 - 1u);
+  var a00 = vec4f(0.0); var b00 = vec4f(0.0);
+  var a01 = vec4f(0.0); var b01 = vec4f(0.0);
+  var a02 = vec4f(0.0); var b02 = vec4f(0.0);
+  var a10 = vec4f(0.0); var b10 = vec4f(0.0);
+  var a11 = vec4f(0.0); var b11 = vec4f(0.0);
+  var a12 = vec4f(0.0); var b12 = vec4f(0.0);
+  var a20 = vec4f(0.0); var b20 = vec4f(0.0);
+  var a21 = vec4f(0.0); var b21 = vec4f(0.0);
+  var a22 = vec4f(0.0); var b22 = vec4f(0.0);
+  for (var out_row = range.x; out_row < range.y; out_row++) {
+    let n = out_row / p.out_h;
+    let top = i32(out_row % p.out_h) - i32(p.pad_top);
+    let image = i32(n * p.in_h * p.in_w * p.in_c + p.x_off) + i32(ci);
+    let row_len = i32(p.in_w * p.in_c);
+    let ok0 = top >= 0 && top < i32(p.in_h);
+    let ok1 = top + 1 >= 0 && top + 1 < i32(p.in_h);
+    let ok2 = top + 2 >= 0 && top + 2 < i32(p.in_h);
+    let line0 = image + top * row_len;
+    let line1 = line0 + row_len;
+    let line2 = line1 + row_len;
+    let left = -i32(p.pad_left); // input column under tap kx = 0 of pixel 0
+    // the window of pixel ox: x?0, x?1, x?2 = input columns left + ox + 0, 1, 2 of rows top + ?
+    var x00 = bfr_x(line0, left, ok0); var x01 = bfr_x(line0, left + 1, ok0); var x02 = 0.0;
+    var x10 = bfr_x(line1, left, ok1); var x11 = bfr_x(line1, left + 1, ok1); var x12 = 0.0;
+    var x20 = bfr_x(line2, left, ok2); var x21 = bfr_x(line2, left + 1, ok2); var x22 = 0.0;
+    var di = (p.y_off + out_row * p.out_w * p.out_c) / 4u;
+    for (var ox = 0u; ox < p.out_w; ox++) {
+      x02 = bfr_x(line0, left + i32(ox) + 2, ok0);
+      x12 = bfr_x(line1, left + i32(ox) + 2, ok1);
+      x22 = bfr_x(line2, left + i32(ox) + 2, ok2);
+      let d = bfi4_dy[di + c0];
+      let e = bfi4_dy[di + c1];
+      di += out_c4;
+      a00 += x00 * d; b00 += x00 * e;
+      a01 += x01 * d; b01 += x01 * e;
+      a02 += x02 * d; b02 += x02 * e;
+      a10 += x10 * d; b10 += x10 * e;
+      a11 += x11 * d; b11 += x11 * e;
+      a12 += x12 * d; b12 += x12 * e;
+      a20 += x20 * d; b20 += x20 * e;
+      a21 += x21 * d; b21 += x21 * e;
+      a22 += x22 * d; b22 += x22 * e;
+      x00 = x01; x01 = x02;
+      x10 = x11; x11 = x12;
+      x20 = x21; x21 = x22;
+    }
+  }
+  let tap = p.in_c * out_c4; // filter rows (ky, kx, ci) of one tap lie in_c apart
+  let base = ((p.out_row + slice) * 9u * p.in_c + ci) * out_c4;
+  bfi4_partial[base + 0u * tap + c0] = a00; bfi4_partial[base + 0u * tap + c1] = b00;
+  bfi4_partial[base + 1u * tap + c0] = a01; bfi4_partial[base + 1u * tap + c1] = b01;
+  bfi4_partial[base + 2u * tap + c0] = a02; bfi4_partial[base + 2u * tap + c1] = b02;
+  bfi4_partial[base + 3u * tap + c0] = a10; bfi4_partial[base + 3u * tap + c1] = b10;
+  bfi4_partial[base + 4u * tap + c0] = a11; bfi4_partial[base + 4u * tap + c1] = b11;
+  bfi4_partial[base + 5u * tap + c0] = a12; bfi4_partial[base + 5u * tap + c1] = b12;
+  bfi4_partial[base + 6u * tap + c0] = a20; bfi4_partial[base + 6u * tap + c1] = b20;
+  bfi4_partial[base + 7u * tap + c0] = a21; bfi4_partial[base + 7u * tap + c1] = b21;
+  bfi4_partial[base + 8u * tap + c0] = a22; bfi4_partial[base + 8u * tap + c1] = b22;
+}
+
 // out_c % 4 == 0: tiles of 4 filter rows by 8 channels, dy read 4 channels at a time
 @compute @workgroup_size(WG)
 fn conv2d_bwd_filter_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

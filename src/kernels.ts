@@ -75,6 +75,7 @@ export const KERNELS = {
   conv2d_flip_filter: k(conv2d, 1, 1),
   conv2d_bwd_filter: k(conv2d, 2, 1),
   conv2d_bwd_filter_vec4: k(conv2d, 2, 1),
+  conv2d_bwd_filter_row9: k(conv2d, 2, 1),
   // teams of 8 lanes sharing inputs by subgroupShuffle (shaders/conv2d-forward-subgroup.ts and
   // shaders/conv2d-subgroup.wgsl)
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),

@@ -388,8 +388,10 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
       g.subgroupKernels = false;
       try {
         const c = make();
-        // input channels in fours: the plain implicit product's 8 x 8 tiles
-        expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm4" : "conv2d_bwd_filter_vec4"]);
+        // input channels in fours: the plain implicit product's 8 x 8 tiles; other 3x3 filters at
+        // stride 1: all 9 taps of a channel in registers
+        const row9 = c.kh === 3 && c.kw === 3 && c.strides[0] === 1 && c.strides[1] === 1;
+        expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm4" : row9 ? "conv2d_bwd_filter_row9" : "conv2d_bwd_filter_vec4"]);
       } finally {
         g.subgroupKernels = subgroups;
       }
@@ -481,8 +483,9 @@ describe("conv2d large tensors", () => {
       // rows of 8: 4 * 100 rows of 13 (82 workgroups); the input gradient runs blocks of 4 rows,
       // 700 tiles (11 workgroups)
       await checkConv({ ...same, batch: 4, inH: 100, inW: 100, inC: 1, outC: 4 });
-      // 5x5, sliding strips: 2 * 50 rows of 4 strips by 2 channel groups (13 workgroups)
-      await checkConv({ ...same, kh: 5, kw: 5, batch: 2, inH: 50, inW: 50, inC: 1, outC: 20 }, { xGrad: false });
+      // 5x5, sliding strips: 4 * 50 rows of 4 strips by 2 channel groups (25 workgroups); its
+      // filter gradient 7 x 3 tiles x 39 slices (13)
+      await checkConv({ ...same, kh: 5, kw: 5, batch: 4, inH: 50, inW: 50, inC: 1, outC: 20 }, { xGrad: false });
       // stride 2 down: the input gradient slides strips, 3 * 56 rows of 4 (11 workgroups)
       await checkConv({ ...same, strides: [2, 1], batch: 3, inH: 56, inW: 56, inC: 1, outC: 4 });
       // stride 2: 2 * 32 rows of 4 short strips by 3 channel groups (12 workgroups); the input
@@ -490,7 +493,8 @@ describe("conv2d large tensors", () => {
       await checkConv({ ...same, strides: [2, 2], batch: 2, inH: 64, inW: 64, inC: 1, outC: 48 });
       // filter gradient: 36 row tiles x 32 slices (outC 2), x 23 slices (outC 4): 13+ workgroups
       await checkConv({ ...same, batch: 2, inH: 64, inW: 64, inC: 16, outC: 2 }, { xGrad: false });
-      await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 15, outC: 4 }, { xGrad: false });
+      // 3x3, 15 channels: all 9 taps of a channel per invocation, 15 x 5 tiles x 24 slices (29)
+      await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 15, outC: 40 }, { xGrad: false });
       // channels in fours: the plain implicit products, forward (4,096 tiles, 64 workgroups) and
       // filter gradient (18 tiles x 64 slices, 18 workgroups)
       await checkConv({ ...same, batch: 4, inH: 64, inW: 64, inC: 16, outC: 4 }, { xGrad: false });
@@ -501,7 +505,7 @@ describe("conv2d large tensors", () => {
     }
     expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
     const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
-    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_fwd_gemm8", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_gemm4"];
+    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_fwd_gemm8", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_row9", "conv2d_bwd_filter_gemm4"];
     expect([...folded]).toEqual(expect.arrayContaining(kernels));
   });
 
