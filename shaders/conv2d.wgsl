@@ -572,66 +572,6 @@ fn conv2d_bwd_input_slide3(@builtin(global_invocation_id) gid: vec3u, @builtin(n
 @compute @workgroup_size(WG)
 fn conv2d_bwd_input_slide4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) { bwd_input_slide(gid, nwg, 4u); }
 
-// 3x3 at stride 1 without subgroups (SwiftShader, GPUs), out_c % 4 == 0, in_w >= 8: 8 pixels of
-// a dx row for one input channel per invocation, the 8 sums named registers (the strips above keep
-// theirs in arrays, which SwiftShader holds in memory): per (ky, 4 output channels) 10 dy vec4s
-// and 3 weight vec4s feed 24 dot products. The last strip of a row starts early.
-// gid.x/y (folded): tile = (8 pixels of a dx row, input channel)
-@compute @workgroup_size(WG)
-fn conv2d_bwd_input_row8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let out_c4 = p.out_c / 4u;
-  let strips = (p.in_w + 7u) / 8u;
-  let t = min(flat(gid, nwg), p.batch * p.in_h * strips * p.in_c - 1u);
-  let ci = t % p.in_c;
-  let s = t / p.in_c;
-  let row = s / strips; // n * in_h + iy
-  let first = min((s % strips) * 8u, p.in_w - 8u);
-  let n = row / p.in_h;
-  let py = i32(row % p.in_h + p.pad_top); // the row in padded coordinates
-  let left = i32(first + p.pad_left) - 2; // dy column of d0: pixel i meets column i + 2 - kx
-  var s0 = 0.0; var s1 = 0.0; var s2 = 0.0; var s3 = 0.0; var s4 = 0.0; var s5 = 0.0; var s6 = 0.0; var s7 = 0.0;
-  for (var ky = 0u; ky < 3u; ky++) {
-    let oy = py - i32(ky);
-    let row_ok = oy >= 0 && oy < i32(p.out_h);
-    let line = i32(p.y_off / 4u) + (i32(n * p.out_h) + oy) * i32(p.out_w * out_c4);
-    // w[ky, kx, ci, co4 group]: 3 taps, in_c * out_c4 vec4s apart
-    var wi = (ky * 3u * p.in_c + ci) * out_c4;
-    let tap = p.in_c * out_c4;
-    for (var co4 = 0u; co4 < out_c4; co4++) {
-        let d0 = slide_dy(line + i32(co4), left + 0, row_ok);
-        let d1 = slide_dy(line + i32(co4), left + 1, row_ok);
-        let d2 = slide_dy(line + i32(co4), left + 2, row_ok);
-        let d3 = slide_dy(line + i32(co4), left + 3, row_ok);
-        let d4 = slide_dy(line + i32(co4), left + 4, row_ok);
-        let d5 = slide_dy(line + i32(co4), left + 5, row_ok);
-        let d6 = slide_dy(line + i32(co4), left + 6, row_ok);
-        let d7 = slide_dy(line + i32(co4), left + 7, row_ok);
-        let d8 = slide_dy(line + i32(co4), left + 8, row_ok);
-        let d9 = slide_dy(line + i32(co4), left + 9, row_ok);
-        let w0 = bin4_w[wi + co4];
-        let w1 = bin4_w[wi + tap + co4];
-        let w2 = bin4_w[wi + 2u * tap + co4];
-        s0 += dot(d2, w0) + dot(d1, w1) + dot(d0, w2);
-        s1 += dot(d3, w0) + dot(d2, w1) + dot(d1, w2);
-        s2 += dot(d4, w0) + dot(d3, w1) + dot(d2, w2);
-        s3 += dot(d5, w0) + dot(d4, w1) + dot(d3, w2);
-        s4 += dot(d6, w0) + dot(d5, w1) + dot(d4, w2);
-        s5 += dot(d7, w0) + dot(d6, w1) + dot(d5, w2);
-        s6 += dot(d8, w0) + dot(d7, w1) + dot(d6, w2);
-        s7 += dot(d9, w0) + dot(d8, w1) + dot(d7, w2);
-    }
-  }
-  let base = p.x_off + (row * p.in_w + first) * p.in_c + ci;
-    bin_dx[base + 0u * p.in_c] = s0;
-    bin_dx[base + 1u * p.in_c] = s1;
-    bin_dx[base + 2u * p.in_c] = s2;
-    bin_dx[base + 3u * p.in_c] = s3;
-    bin_dx[base + 4u * p.in_c] = s4;
-    bin_dx[base + 5u * p.in_c] = s5;
-    bin_dx[base + 6u * p.in_c] = s6;
-    bin_dx[base + 7u * p.in_c] = s7;
-}
-
 // One input channel, stride 1, k_h <= 3 (an image input's gradient): blocks of RING_ROWS rows of
 // STRIP pixels. Each dy row is loaded once per block and feeds the (up to 3) input rows its taps
 // reach, held in a ring of accumulators: slot s sums input row oy - pad_top + s. After dy row oy,

@@ -72,7 +72,6 @@ export const KERNELS = {
   conv2d_bwd_input_slide3: k(conv2d, 2, 1),
   conv2d_bwd_input_slide4: k(conv2d, 2, 1),
   conv2d_bwd_input_ring1: k(conv2d, 2, 1),
-  conv2d_bwd_input_row8: k(conv2d, 2, 1),
   conv2d_flip_filter: k(conv2d, 1, 1),
   conv2d_bwd_filter: k(conv2d, 2, 1),
   conv2d_bwd_filter_vec4: k(conv2d, 2, 1),

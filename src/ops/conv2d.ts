@@ -346,18 +346,10 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   // strips of 1-4 input channels that slide along rows (stride 1 across, outC % 4 == 0); one
   // input channel and stride 1 both ways: blocks of rows that load each dy row once
   const slide = g.outC % 4 === 0 && g.strideW === 1 && g.inW >= STRIP;
-  // 3x3 at stride 1 without subgroups: rows of 8 dx pixels in registers (SwiftShader, against the
-  // strips: 32x28x28x1 <- 32 80-93 -> 25 ms, 8x224x224x3 <- 32 3.5-4.5 -> 1.0 s; on lavapipe,
-  // which has its teams, slower than the strips: 26x26x8 34-41 against 55-81 ms)
-  const row8 = !gpu().subgroupKernels && g.outC % 4 === 0 && g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.inW >= 8;
   const ring = slide && g.inC === 1 && g.strideH === 1 && g.kh <= 3;
   const chans = Math.min(g.inC, 4);
   for (const c of batchChunks(g, dx, dy)) {
     const p = convParams(g, c);
-    if (row8) {
-      run("conv2d_bwd_input_row8", [c.output, w, c.input], p, grid1d(c.batch * g.inH * Math.ceil(g.inW / 8) * g.inC, WG));
-      continue;
-    }
     if (ring) {
       const tiles = c.batch * Math.ceil(g.inH / RING_ROWS) * Math.ceil(g.inW / STRIP);
       run("conv2d_bwd_input_ring1", [c.output, w, c.input], p, grid1d(tiles, WG));

@@ -166,17 +166,14 @@ describe("conv2d strip kernels (outC % 4 == 0) vs the float64 reference", () => 
       await checkConv({ batch: 1, inH: 5, inW: 17, inC: 2, kh: 3, kw: 3, outC: 8, strides: [1, 2], padding: "same" });
       await checkConv({ batch: 1, inH: 6, inW: 17, inC: 1, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" });
       await checkConv({ batch: 1, inH: 6, inW: 20, inC: 2, kh: 5, kw: 5, outC: 8, strides: [1, 1], padding: "same" });
-      await checkConv({ batch: 1, inH: 6, inW: 17, inC: 3, kh: 2, kw: 2, outC: 8, strides: [1, 1], padding: "same" });
-      await checkConv({ batch: 1, inH: 6, inW: 17, inC: 1, kh: 3, kw: 2, outC: 8, strides: [1, 1], padding: "same" });
     } finally {
       g.subgroupKernels = subgroups;
       spy.restore();
     }
     const names = spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d"));
     expect(names).toEqual(
-      // 3x3 at stride 1: rows of 8 pixels (conv2d_fwd_row8, conv2d_bwd_input_row8); other
-      // kernels: the sliding strips
-      expect.arrayContaining(["conv2d_fwd_row8", "conv2d_bwd_input_row8", "conv2d_fwd_slide", "conv2d_bwd_input_slide3", "conv2d_fwd_vec4", "conv2d_bwd_input_vec4", "conv2d_bwd_input_ring1"]),
+      // 3x3 at stride 1: rows of 8 pixels (conv2d_fwd_row8); other kernels: the sliding strips
+      expect.arrayContaining(["conv2d_fwd_row8", "conv2d_fwd_slide", "conv2d_bwd_input_slide3", "conv2d_fwd_vec4", "conv2d_bwd_input_vec4", "conv2d_bwd_input_ring1"]),
     );
   });
 });
@@ -338,12 +335,10 @@ describe("conv2d without subgroups: the plain implicit product (input and output
   }
   // 3x3 at stride 1 with input channels not in fours: rows of 8 pixels by 8 channels (the last
   // strip of a row starts early; 4, 12, 20 ... channels repeat a group)
-  it("3x3 images: rows of 8 pixels forward and for the input gradient (widths off 8, channels off 8 by 4, relu)", async () => {
+  it("3x3 images: rows of 8 pixels (widths off 8, channels off 8 by 4, relu)", async () => {
     for (const inC of [1, 3, size(1, 7) | 1]) {
       const c: ConvCase = { batch: size(1, 3), inH: size(3, 11), inW: size(10, 30), inC, kh: 3, kw: 3, outC: 4 * size(1, 9), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: random.int(0, 1) === 1 };
-      const kernels = await plainKernels(c);
-      expect(kernels.filter((k) => k.startsWith("conv2d_fwd"))).toEqual(["conv2d_fwd_row8"]);
-      expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input"))).toEqual(["conv2d_bwd_input_row8"]);
+      expect((await plainKernels(c)).filter((k) => k.startsWith("conv2d_fwd"))).toEqual(["conv2d_fwd_row8"]);
     }
   });
   it("the input gradient of 16+ channels as the forward product of dy with the turned filter", async () => {
@@ -448,7 +443,7 @@ describe("conv2d large tensors", () => {
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_sg3")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_img1")).toBe(true);
     if (subgroups) expect(spy.calls.some(([kernel]) => kernel === "conv2d_fwd_img1")).toBe(true);
-    expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_row8")).toBe(true);
+    expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
   it.skipIf(!subgroupKernels)("splits the batch for the input gradient on forward teams too", async () => {
@@ -485,11 +480,9 @@ describe("conv2d large tensors", () => {
     try {
       // 3,200 pixels: forward and input gradient run 800 tiles of 4 pixels, 13 workgroups
       await checkConv({ ...same, batch: 2, inH: 40, inW: 40, inC: 1, outC: 3 });
-      // 3x3, rows of 8: 4 * 60 rows of 8 (30 workgroups), the input gradient likewise
-      await checkConv({ ...same, batch: 4, inH: 60, inW: 60, inC: 1, outC: 4 });
-      // 3x2, sliding strips: 4 * 100 rows of 7 (44 workgroups); the input gradient runs blocks
-      // of 4 rows, 700 tiles (11 workgroups)
-      await checkConv({ ...same, kw: 2, batch: 4, inH: 100, inW: 100, inC: 1, outC: 4 });
+      // rows of 8: 4 * 100 rows of 13 (82 workgroups); the input gradient runs blocks of 4 rows,
+      // 700 tiles (11 workgroups)
+      await checkConv({ ...same, batch: 4, inH: 100, inW: 100, inC: 1, outC: 4 });
       // 5x5, sliding strips: 4 * 50 rows of 4 strips by 2 channel groups (25 workgroups); its
       // filter gradient 7 x 3 tiles x 39 slices (13)
       await checkConv({ ...same, kh: 5, kw: 5, batch: 4, inH: 50, inW: 50, inC: 1, outC: 20 }, { xGrad: false });
@@ -512,7 +505,7 @@ describe("conv2d large tensors", () => {
     }
     expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
     const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
-    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_fwd_gemm8", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_input_row8", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_row9", "conv2d_bwd_filter_gemm4"];
+    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_fwd_gemm8", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_row9", "conv2d_bwd_filter_gemm4"];
     expect([...folded]).toEqual(expect.arrayContaining(kernels));
   });
 
