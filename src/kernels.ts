@@ -81,7 +81,7 @@ export const KERNELS = {
   conv2d_fwd_sg3: withSubgroups(k(conv2dForwardSubgroupSource, 3, 1)),
   conv2d_fwd_img1: withSubgroups(k(conv2dImageSources.conv2d_fwd_img1, 3, 1)),
   conv2d_fwd_img3: withSubgroups(k(conv2dImageSources.conv2d_fwd_img3, 3, 1)),
-  conv2d_fwd_gemm8: k(conv2d, 3, 1),
+  conv2d_fwd_gemm4: k(conv2d, 3, 1),
   conv2d_bwd_filter_gemm4: k(conv2d, 2, 1),
   conv2d_fwd_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 3, 1)),
   conv2d_bwd_filter_gemm: withSubgroups(k(conv2dGemmSubgroupSource, 2, 1)),

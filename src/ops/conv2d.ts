@@ -240,12 +240,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
 
 /**
  * The forward kernel for out_c % 4 == 0 other than the strips: the implicit-product or row-strip
- * subgroup teams, or, with input channels in fours, the plain implicit product (8x8 register
- * blocks); null for the strips. The plain product measured on SwiftShader (kernel times, with
- * 4x4 blocks, against the strips): 32x13x13x32 -> 64 153 against 519 ms, 32x26x26x32 -> 32 385
- * against 1,243, stride 2 198 against 310; 8x8 blocks then took the two-block network's second
- * convolution and its input gradient from 345 to 188 ms. On lavapipe without subgroups the
- * sliding strips beat it on rows of 16+ pixels, but lavapipe has its subgroup kernels.
+ * subgroup teams, or, with input channels in fours, the plain implicit product (4x4 register
+ * tiles); null for the strips. The plain product measured on SwiftShader (kernel times, against
+ * the strips): 32x13x13x32 -> 64 153 against 519 ms, 32x26x26x32 -> 32 385 against 1,243, stride
+ * 2 198 against 310. On lavapipe without subgroups the sliding strips beat it on rows of 16+
+ * pixels (71 against 111 ms), but lavapipe has its subgroup kernels.
  */
 function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid: [number, number?, number?] } | null {
   if (gemmTeams(g)) return { kernel: "conv2d_fwd_gemm", grid: gemmGrid(g, batch) };
@@ -254,7 +253,7 @@ function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid:
   if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, IMAGE_TEAM_WG / 8) };
   const teamTiles = batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
   if (forwardTeams(g) && teamTiles < FORWARD_TEAM_MAX_TILES) return { kernel: "conv2d_fwd_sg3", grid: grid1d(teamTiles, FORWARD_TEAM_WG / 8) };
-  if (g.inC % 4 === 0 && g.outC % 4 === 0) return { kernel: "conv2d_fwd_gemm8", grid: grid1d(Math.ceil((batch * g.outH * g.outW) / 8) * Math.ceil(g.outC / 8), WG) };
+  if (g.inC % 4 === 0 && g.outC % 4 === 0) return { kernel: "conv2d_fwd_gemm4", grid: grid1d(Math.ceil((batch * g.outH * g.outW) / TILE) * (g.outC / 4), WG) };
   return null;
 }
 
