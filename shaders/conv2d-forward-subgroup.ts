@@ -18,7 +18,7 @@
 // one: edge teams recompute outputs another team also writes, with the same values.
 
 import conv2d from "./conv2d.wgsl";
-import { f32Division, lines, range, sharedBlock } from "./wgsl-text.js";
+import { f32Division, lines, range, sharedBlock, xAtFunction } from "./wgsl-text.js";
 
 /** Output rows and pixels per row of a team's block (1 row ran as fast as 2, 4 slower). */
 export const FORWARD_TEAM_ROWS = 2;
@@ -64,11 +64,7 @@ ${sharedBlock(conv2d, "shaders/conv2d.wgsl")}
 @group(0) @binding(2) var<storage, read> sgf_b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> sgf_y: array<vec4f>;
 
-/** x at column ix of the row starting at \`line\` (channel included); 0 in the padding. */
-fn sgf_x_at(line: i32, ix: i32, row_ok: bool) -> f32 {
-  let inside = row_ok && ix >= 0 && ix < i32(p.in_w);
-  return select(0.0, sgf_x[select(0, line + ix * i32(p.in_c), inside)], inside);
-}
+${xAtFunction("sgf_x_at", "sgf_x")}
 
 ${f32Division("sgf_div")}
 

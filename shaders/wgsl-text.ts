@@ -21,3 +21,12 @@ export function sharedBlock(source: string, file: string): string {
  * where llvmpipe divides a u32 one lane at a time (the callers check the bound).
  */
 export const f32Division = (name: string): string => `fn ${name}(a: u32, b: u32) -> u32 { return u32((f32(a) + 0.5) / f32(b)); }`;
+
+/**
+ * WGSL `fn name(line, ix, row_ok) -> f32`: the f32 binding `x` at column ix of the input row that
+ * starts at `line` (channel included), 0 in the padding (conv2d's Params `p` in scope).
+ */
+export const xAtFunction = (name: string, x: string): string => `fn ${name}(line: i32, ix: i32, row_ok: bool) -> f32 {
+  let inside = row_ok && ix >= 0 && ix < i32(p.in_w);
+  return select(0.0, ${x}[select(0, line + ix * i32(p.in_c), inside)], inside);
+}`;

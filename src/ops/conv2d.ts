@@ -64,6 +64,9 @@ interface Geometry {
   padLeft: number;
 }
 
+/** A 3x3 filter at stride 1 both ways: the shape the row and team kernels are written for. */
+const is3x3Stride1 = (g: Geometry): boolean => g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1;
+
 function geometry(op: string, inputShape: Shape, kernelShape: Shape, strides: number | [number, number], padding: Conv2dPadding, unknownBatch = false): Geometry {
   const input = `input ${shapeString(inputShape)}`;
   const filter = `filter ${shapeString(kernelShape)}`;
@@ -216,7 +219,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     // 3x3 at stride 1 (an image's first layer, without subgroups): rows of 8 pixels by 8
     // channels in named registers. SwiftShader: 32x28x28x1 -> 32 48 -> 27-33 ms, 8x224x224x3 ->
     // 32 1.84 -> 0.66 s against the strips below.
-    if (g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outW >= 8) {
+    if (is3x3Stride1(g) && g.outW >= 8) {
       run("conv2d_fwd_row8", bindings, p, grid1d(c.batch * g.outH * Math.ceil(g.outW / 8) * Math.ceil(g.outC / 8), WG));
       continue;
     }
@@ -284,7 +287,7 @@ function gemmGrid(g: Geometry, batch: number): [number, number] {
  * wide enough for its strips (`wide`), compiled on this device. Null otherwise.
  */
 function imageKernel(g: Geometry, name: string, channels: readonly number[], wide: boolean): KernelName | null {
-  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0 && channels.includes(g.inC);
+  const shape = is3x3Stride1(g) && g.outC % 4 === 0 && channels.includes(g.inC);
   const kernel = `${name}${g.inC}` as KernelName;
   return shape && wide && gpu().subgroupKernels && gpu().kernels.has(kernel) ? kernel : null;
 }
@@ -292,7 +295,7 @@ function imageKernel(g: Geometry, name: string, channels: readonly number[], wid
 /** Whether the forward pass runs on teams of 8 lanes (shaders/conv2d-forward-subgroup.ts). */
 function forwardTeams(g: Geometry): boolean {
   const device = gpu();
-  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.outC % 4 === 0;
+  const shape = is3x3Stride1(g) && g.outC % 4 === 0;
   return shape && g.outH >= FORWARD_TEAM_ROWS && device.subgroupKernels && device.kernels.has("conv2d_fwd_sg3");
 }
 
@@ -309,7 +312,7 @@ const TEAM_INPUT_GRAD_MIN_CHANNELS = 16;
  * turn and its channel axes swapped, on one of forwardProduct's kernels; null where none applies.
  */
 function inputGradientByForwardTeams(g: Geometry, dy: Tensor, w: Tensor): Tensor | null {
-  const shape = g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.inC % 4 === 0;
+  const shape = is3x3Stride1(g) && g.inC % 4 === 0;
   if (!shape || g.inC < TEAM_INPUT_GRAD_MIN_CHANNELS) return null;
   // dy [n, outH, outW, outC] in, dx [n, inH, inW, inC] out, padded k - 1 - pad
   const t: Geometry = {
@@ -393,7 +396,7 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   // without teams, 3x3 at stride 1 with other channel counts (an image): all 9 taps of a channel
   // in registers (SwiftShader, against conv2d_bwd_filter_vec4: 32x28x28x1 -> 32 52 -> 9 ms,
   // 8x224x224x3 -> 32 2.0 -> 0.41 s)
-  const row9 = !teams && vec4 && !plainGemm && g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1;
+  const row9 = !teams && vec4 && !plainGemm && is3x3Stride1(g);
   // images (1 or 3 input channels, 3x3, stride 1): teams that hold the whole filter
   const image = teams ? imageKernel(g, "conv2d_bwd_filter_img", IMAGE_FILTER_CHANNELS, true) : null;
   const kernel: KernelName = image

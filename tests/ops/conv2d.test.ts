@@ -130,6 +130,17 @@ describe("conv2d forward and gradients vs the float64 reference (random sizes)",
   });
 });
 
+/** Runs checkConv(c, opts) and returns the kernels it dispatched whose names start with `prefix`. */
+async function kernelsRun(c: ConvCase, prefix: string, opts?: CheckOptions): Promise<string[]> {
+  const spy = spyDispatches();
+  try {
+    await checkConv(c, opts);
+  } finally {
+    spy.restore();
+  }
+  return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith(prefix));
+}
+
 describe("conv2d strip kernels (outC % 4 == 0) vs the float64 reference", () => {
   // rows of 16+ pixels take the sliding kernels (stride 1 across); others the short-strip forward
   const wide = () => size(16, 37);
@@ -179,15 +190,7 @@ describe("conv2d strip kernels (outC % 4 == 0) vs the float64 reference", () => 
 });
 
 describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels", () => {
-  const forwardKernels = async (c: ConvCase, opts?: CheckOptions): Promise<string[]> => {
-    const spy = spyDispatches();
-    try {
-      await checkConv(c, opts);
-    } finally {
-      spy.restore();
-    }
-    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_fwd"));
-  };
+  const forwardKernels = (c: ConvCase, opts?: CheckOptions) => kernelsRun(c, "conv2d_fwd", opts);
   const channels4 = () => 4 * size(1, 10);
   // teams cover 2 output rows by 16 pixels by 32 channels: widths of 16 to 40 leave edge blocks
   // that start early, odd heights a last block that overlaps, channel counts past 32 a second
@@ -240,15 +243,7 @@ describe("conv2d forward: subgroup teams (3x3, stride 1) and the plain kernels",
 });
 
 describe("conv2d input gradient as a forward convolution on subgroup teams (3x3, stride 1, 16+ input channels)", () => {
-  const inputKernels = async (c: ConvCase): Promise<string[]> => {
-    const spy = spyDispatches();
-    try {
-      await checkConv(c, { bias: random.int(0, 1) === 1 });
-    } finally {
-      spy.restore();
-    }
-    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d"));
-  };
+  const inputKernels = (c: ConvCase) => kernelsRun(c, "conv2d", { bias: random.int(0, 1) === 1 });
   // dx runs the forward teams over dy with the filter turned and transposed: odd widths and
   // heights, both paddings, input channels past one team (32) and batch 1
   const cases: [string, () => ConvCase][] = [
@@ -271,15 +266,7 @@ describe("conv2d input gradient as a forward convolution on subgroup teams (3x3,
 });
 
 describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on subgroup teams", () => {
-  const inputKernels = async (c: ConvCase): Promise<string[]> => {
-    const spy = spyDispatches();
-    try {
-      await checkConv(c, { bias: random.int(0, 1) === 1 });
-    } finally {
-      spy.restore();
-    }
-    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_bwd_input"));
-  };
+  const inputKernels = (c: ConvCase) => kernelsRun(c, "conv2d_bwd_input", { bias: random.int(0, 1) === 1 });
   // teams cover 6 rows by 16 pixels: heights off 6 (and under it) leave a partial last block,
   // widths of 16-40 a last strip that starts early, channel groups of dy off 8 a short loop
   const cases: [string, () => ConvCase][] = [
@@ -348,15 +335,7 @@ describe("conv2d without subgroups: the plain implicit product (input and output
 });
 
 describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
-  const filterGradKernels = async (c: ConvCase): Promise<string[]> => {
-    const spy = spyDispatches();
-    try {
-      await checkConv(c, { xGrad: false });
-    } finally {
-      spy.restore();
-    }
-    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_bwd_filter"));
-  };
+  const filterGradKernels = (c: ConvCase) => kernelsRun(c, "conv2d_bwd_filter", { xGrad: false });
   const cases: [string, () => ConvCase][] = [
     ["3x3, one input channel (9 rows: a partial team)", () => ({ batch: size(1, 3), inH: size(5, 20), inW: size(5, 20), inC: 1, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same" })],
     // the image teams walk their slice in strips of 8 pixels (widths off 8, under 8), over
