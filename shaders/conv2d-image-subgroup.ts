@@ -160,7 +160,7 @@ ${taps.map(([ky, kx, ci]) => `  imb_partial[at + ${(ky * K + kx) * C + ci}u * ou
 `;
 }
 
-// ---- input gradient (1 to 4 input channels): dy, w -> dx ----
+// ---- input gradient (2 to 4 input channels): dy, w -> dx ----
 // The row strips of conv2d.wgsl (conv2d_bwd_input_slide*) spend their time on loads: per dy row
 // and group of 4 output channels a strip loads 18 dy vec4s and 3 * chans weight vec4s, the same
 // weights every strip loads again, and each dy row once per filter row. Here lane l of a team
@@ -170,14 +170,14 @@ ${taps.map(([ky, kx, ci]) => `  imb_partial[at + ${(ky * K + kx) * C + ci}u * ou
 // lanes load one each and shuffle them too. Per group of 4 output channels a lane makes 18 + 1-2
 // loads for 16 pixels x 9 taps, against 3 x (18 + 3 * chans); each accumulator takes a filter
 // row's 3 taps in one update. Measured (kernel times) against the strips: 8x224x224x3 -> 32
-// 160 -> 88 ms, 32x28x28x1 -> 32 7-8 -> 4-5.5 ms.
+// 160 -> 88 ms, 32x28x28x1 -> 32 7-8 -> 4-5.5 ms (one channel now has a kernel of its own, below).
 
 /** dx pixels per lane (one row strip); the last strip of a row starts early to stay inside. */
 export const INPUT_TEAM_PIXELS = 16;
 /** dx rows per team: lanes 2-7 (lanes 0 and 1 load the two dy rows above them). */
 export const INPUT_TEAM_ROWS = 6;
-/** Input channels an entry point sums (conv2d_bwd_input_img{1..4}). */
-export const INPUT_TEAM_CHANNELS = [1, 2, 3, 4] as const;
+/** Input channels an entry point sums (conv2d_bwd_input_img{2,3,4}; one channel: below). */
+export const INPUT_TEAM_CHANNELS = [2, 3, 4] as const;
 
 const D = INPUT_TEAM_PIXELS + K - 1; // dy columns under a strip
 
@@ -241,6 +241,98 @@ ${store}
 `;
 }
 
+
+
+// ---- input gradient of a one-channel image: dy, w -> dx ----
+// With one input channel a dy vec4 (4 output channels) meets 9 taps, so it feeds at most 36
+// multiply-adds: loads bound this kernel (in llvmpipe's code ~85% of the instructions are the
+// per-lane, bounds-checked loads) and the aim is to load each dy vec4 once. Here lane l of a
+// team owns output channels 4 (l + 8 b) .. + 3 (blocks b of 32 channels), and holds their 9
+// weight vec4s; the team walks down a strip of GRAY_PIXELS dx pixels, loading each dy row of the
+// strip's window once (GRAY_PIXELS + 2 vec4s a lane). dy row oy completes dx row oy - pad_top
+// (tap row 0) and adds to the next two, so each lane carries two rows of partial sums, over its
+// own channels; a completed row's sums are then added across the team by a reduce-scatter (3
+// xor-shuffle steps), after which lane l holds dx pixel l whole and stores it. Measured (kernel
+// times, lavapipe) against conv2d_bwd_input_img's strip design for one channel: 32x28x28x1 -> 32
+// 3.7-4.6 -> 2.5-2.9 ms. The same design for 3 channels ran ~5% faster at 224x224 but took 7.7 s
+// to compile (LLVM, first dispatch) against 2.1, so 2-4 channels keep the strips.
+
+/** dx pixels per strip: one per lane after the reduction (16: as fast, twice the compile time). */
+export const GRAY_PIXELS = 8;
+/** dx rows per team; the last block of a column starts early (blocks of 8 ran 1.3x slower). */
+export const GRAY_ROWS = 32;
+
+function grayInputGradientEntry(): string {
+  // dx pixel i meets dy column i + 2 - kx of the window d0 .. d9 at filter column kx
+  const taps = (ky: number, i: number) => range(K).map((kx) => `dot(d${i + K - 1 - kx}, w${ky}_${kx})`).join(" + ");
+  const weights = (indent: string, valid: string, group: string) =>
+    range(K * K)
+      .map((t) => `${indent}w${Math.floor(t / K)}_${t % K} = select(vec4f(0.0), imi_w[${t}u * out_c4 + ${group}], ${valid});`)
+      .join("\n");
+  // reduce-scatter: each step swaps half of the values with lane ^ mask and adds, keeping the
+  // half this lane's bit selects; after masks 4, 2, 1 lane l holds pixel l
+  const reduce: string[] = [];
+  let names = range(GRAY_PIXELS).map((i) => `o${i}`);
+  for (const mask of [4, 2, 1]) {
+    const half = names.length / 2;
+    names = range(half).map((k) => {
+      const [lo, hi, name] = [names[k], names[k + half], `r${mask}_${k}`];
+      reduce.push(`    let ${name} = select(${lo}, ${hi}, h${mask}) + subgroupShuffleXor(select(${hi}, ${lo}, h${mask}), ${mask}u);`);
+      return name;
+    });
+  }
+  return `
+// workgroup_id (folded) * 4 + team: tile = (image, row block, strip)
+@compute @workgroup_size(${IMAGE_TEAM_WG})
+fn conv2d_bwd_input_img1(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) sid: u32) {
+  let lane = sid & 7u;
+  let h4 = (lane & 4u) != 0u;
+  let h2 = (lane & 2u) != 0u;
+  let h1 = (lane & 1u) != 0u;
+  let out_c4 = p.out_c / 4u;
+  let blocks = (out_c4 + 7u) / 8u;
+  let strips = (p.in_w + ${GRAY_PIXELS - 1}u) / ${GRAY_PIXELS}u;
+  let rows = min(p.in_h, ${GRAY_ROWS}u);
+  let row_blocks = (p.in_h + rows - 1u) / rows;
+  let tiles = p.batch * row_blocks * strips;
+  // teams past the last tile redo it (identical stores)
+  let t = min((wid.x + wid.y * nwg.x) * ${IMAGE_TEAM_WG / 8}u + li / 8u, tiles - 1u);
+  let s = t / strips;
+  let first = (t - s * strips) * ${GRAY_PIXELS}u;
+  let n = s / row_blocks;
+  let iy0 = min((s - n * row_blocks) * rows, p.in_h - rows);
+  let left = i32(first + p.pad_left) - ${K - 1}; // dy column of d0
+  let image = i32(p.y_off / 4u + n * p.out_h * p.out_w * out_c4);
+  let dx_row0 = p.x_off + (n * p.in_h + iy0) * p.in_w + first + lane;
+  let px_ok = first + lane < p.in_w;
+  // this lane's weights for block 0, reloaded per block only where there are more
+${weights("  var ", "lane < out_c4", "min(lane, out_c4 - 1u)")}
+${lines(GRAY_PIXELS, (i) => `  var a${i} = 0.0; // dx row iy + 1, taps of rows 2 and 1\n  var b${i} = 0.0; // dx row iy + 2, taps of row 2`)}
+  // two steps before the first stored row start its sums
+  for (var step = 0u; step < rows + ${K - 1}u; step++) {
+    let oy = i32(iy0 + step) - ${K - 1} + i32(p.pad_top);
+    let row_ok = oy >= 0 && oy < i32(p.out_h);
+${lines(GRAY_PIXELS, (i) => `    var o${i} = a${i};\n    a${i} = b${i};\n    b${i} = 0.0;`)}
+    // dy rows outside dy add nothing: skip their loads (the same for the whole team)
+    for (var blk = 0u; blk < select(0u, blocks, row_ok); blk++) {
+      let co4 = blk * 8u + lane;
+      let group = min(co4, out_c4 - 1u);
+      if (blocks > 1u) {
+${weights("        ", "co4 < out_c4", "group")}
+      }
+      let line = image + oy * i32(p.out_w * out_c4) + i32(group);
+${lines(GRAY_PIXELS + K - 1, (j) => `      let d${j} = imi_dy_at(line, left + ${j}, true);`)}
+${lines(GRAY_PIXELS, (i) => `      o${i} += ${taps(0, i)};\n      a${i} += ${taps(1, i)};\n      b${i} += ${taps(2, i)};`)}
+    }
+${reduce.join("\n")}
+    if (step >= ${K - 1}u && px_ok) {
+      imi_dx[dx_row0 + (step - ${K - 1}u) * p.in_w] = ${names[0]};
+    }
+  }
+}
+`;
+}
+
 const header = `enable subgroups;
 // generated by shaders/conv2d-image-subgroup.ts
 
@@ -282,5 +374,6 @@ fn imi_dy_at(line: i32, ox: i32, row_ok: bool) -> vec4f {
 export const conv2dImageSources: Record<string, string> = Object.fromEntries([
   ...IMAGE_CHANNELS.map((c) => [`conv2d_fwd_img${c}`, header + forwardBindings + forwardEntry(c)]),
   ...IMAGE_FILTER_CHANNELS.map((c) => [`conv2d_bwd_filter_img${c}`, header + filterBindings + filterEntry(c)]),
+  ["conv2d_bwd_input_img1", header + inputBindings + grayInputGradientEntry()],
   ...INPUT_TEAM_CHANNELS.map((c) => [`conv2d_bwd_input_img${c}`, header + inputBindings + inputGradientEntry(c)]),
 ]);

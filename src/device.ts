@@ -39,13 +39,6 @@ let adapterSource: () => Promise<AdapterSource> = async () => {
   return { adapter, source: "navigator.gpu" };
 };
 
-let waitStarts: () => void = () => {};
-
-/** Tells the platform each time the engine starts waiting on the GPU (Node tunes Dawn's polling with it). */
-export function setWaitListener(listener: () => void): void {
-  waitStarts = listener;
-}
-
 /** Replaces how the adapter is found (src/node.ts uses Dawn). Must run before the first op. */
 export function setAdapterSource(source: () => Promise<AdapterSource>): void {
   adapterSource = source;
@@ -344,7 +337,6 @@ export class Gpu {
   /** Waits for all submitted work; throws if any of it failed or the device was lost. */
   async sync(): Promise<void> {
     this.submit();
-    waitStarts();
     await this.device.queue.onSubmittedWorkDone();
     await this.checkErrors();
   }
@@ -352,7 +344,6 @@ export class Gpu {
   private async checkErrors(): Promise<void> {
     const pending = this.pendingErrors;
     this.pendingErrors = [];
-    waitStarts();
     await Promise.all(pending);
     this.checkAlive("read-back");
     if (this.uncaptured) {
@@ -369,7 +360,6 @@ export class Gpu {
     if (padded > 0) this.copy(src, offset, staging, 0, padded);
     this.submit();
     try {
-      waitStarts();
       await staging.mapAsync(GPUMapMode.READ);
       await this.checkErrors();
       return staging.getMappedRange().slice(0, size);

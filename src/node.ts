@@ -2,7 +2,7 @@
 // machine without a GPU driver, it tries the software Vulkan drivers it knows (lavapipe first,
 // it is multi-threaded; then SwiftShader) before giving up with what it tried and the fix.
 import { existsSync } from "node:fs";
-import { setAdapterSource, setWaitListener, type AdapterSource } from "./device.js";
+import { setAdapterSource, type AdapterSource } from "./device.js";
 
 type Dawn = typeof import("webgpu");
 
@@ -47,14 +47,13 @@ async function tryAdapter(dawn: Dawn): Promise<{ adapter: GPUAdapter; another: (
  * While any of its promises is pending (a read-back, onSubmittedWorkDone), Dawn's Node binding
  * polls for GPU events by rescheduling itself with setImmediate: a busy loop on the main thread.
  * On a software adapter that loop takes a core from the driver's worker threads (measured on 2
- * cores: the 28x28 training step used ~85 ms of CPU with it, ~57 ms without). So once a wait of
- * the engine's has lasted SPIN_MS, each of Dawn's polls (native callbacks; JavaScript code keeps
- * the real setImmediate) first blocks the thread for NAP_MS (Atomics.wait: no CPU): short waits
- * (a small op's read-back) stay fast, long ones (a training step) leave the cores to the driver.
- * setTimeout(0) in its place waited ~1 ms a poll: a 1.5 ms op took 4 ms to come back, not 2.7.
+ * cores: the 28x28 training step used ~85 ms of CPU with it, ~57 ms without, and a 1-3 ms kernel
+ * ran up to 2x slower while it spun). So each of Dawn's polls (native callbacks; JavaScript code
+ * keeps the real setImmediate) first blocks the thread for NAP_MS (Atomics.wait: no CPU), which
+ * delays a finished wait by at most that. setTimeout(0) in its place waited ~1 ms a poll: a
+ * 1.5 ms op took 4 ms to come back, not 2.7. Spinning for the first 2 ms of each wait, as this
+ * did before, made matmul 184^3 2.4 ms against 1.75 (lavapipe, interleaved runs).
  */
-const SPIN_MS = 2;
-let waitStart = 0;
 const NAP_MS = 0.1;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
@@ -64,14 +63,13 @@ function throttleDawnPolling(): void {
   const toString = Function.prototype.toString;
   const throttled = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
     const dawnPoll = typeof callback === "function" && callback.name === "" && toString.call(callback).includes("[native code]");
-    if (dawnPoll && performance.now() - waitStart > SPIN_MS) Atomics.wait(nap, 0, 0, NAP_MS);
+    if (dawnPoll) Atomics.wait(nap, 0, 0, NAP_MS);
     return immediate(callback, ...args);
   }) as typeof setImmediate & { gpuCnnThrottled?: true };
   // keep what util.promisify(setImmediate) looks for
   for (const key of Object.getOwnPropertySymbols(immediate)) Object.defineProperty(throttled, key, Object.getOwnPropertyDescriptor(immediate, key)!);
   throttled.gpuCnnThrottled = true;
   globalThis.setImmediate = throttled;
-  setWaitListener(() => (waitStart = performance.now()));
 }
 
 async function nodeAdapter(): Promise<AdapterSource> {

@@ -2,7 +2,7 @@ import { record } from "../autograd.js";
 import { gpu, type Binding } from "../device.js";
 import type { KernelName } from "../kernels.js";
 import { FORWARD_TEAM_MAX_TILES, FORWARD_TEAM_PIXELS, FORWARD_TEAM_ROWS, FORWARD_TEAM_WG } from "../../shaders/conv2d-forward-subgroup.js";
-import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS, IMAGE_TEAM_WG, INPUT_TEAM_CHANNELS, INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS } from "../../shaders/conv2d-image-subgroup.js";
+import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_ROWS, IMAGE_TEAM_WG, INPUT_TEAM_CHANNELS, INPUT_TEAM_PIXELS, INPUT_TEAM_ROWS, GRAY_PIXELS, GRAY_ROWS } from "../../shaders/conv2d-image-subgroup.js";
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
@@ -337,10 +337,12 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const byTeams = inputGradientByForwardTeams(g, dy, w);
   if (byTeams) return byTeams;
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
-  const imageTeams = imageKernel(g, "conv2d_bwd_input_img", INPUT_TEAM_CHANNELS, g.inW >= INPUT_TEAM_PIXELS);
+  const gray = g.inC === 1;
+  const [rows, pixels] = gray ? [Math.min(g.inH, GRAY_ROWS), GRAY_PIXELS] : [INPUT_TEAM_ROWS, INPUT_TEAM_PIXELS];
+  const imageTeams = imageKernel(g, "conv2d_bwd_input_img", [1, ...INPUT_TEAM_CHANNELS], g.inW >= pixels);
   if (imageTeams) {
     for (const c of batchChunks(g, dx, dy)) {
-      const tiles = c.batch * Math.ceil(g.inH / INPUT_TEAM_ROWS) * Math.ceil(g.inW / INPUT_TEAM_PIXELS);
+      const tiles = c.batch * Math.ceil(g.inH / rows) * Math.ceil(g.inW / pixels);
       run(imageTeams, [c.output, w, c.input], convParams(g, c), grid1d(tiles, IMAGE_TEAM_WG / 8));
     }
     return dx;

@@ -267,13 +267,17 @@ describe("conv2d input gradient as a forward convolution on subgroup teams (3x3,
 
 describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on subgroup teams", () => {
   const inputKernels = (c: ConvCase) => kernelsRun(c, "conv2d_bwd_input", { bias: random.int(0, 1) === 1 });
-  // teams cover 6 rows by 16 pixels: heights off 6 (and under it) leave a partial last block,
-  // widths of 16-40 a last strip that starts early, channel groups of dy off 8 a short loop
+  // 2-4 channels: teams cover 6 rows by 16 pixels: heights off 6 (and under it) leave a partial
+  // last block, widths of 16-40 a last strip that starts early, channel groups of dy off 8 a
+  // short loop. One channel: teams walk 32 rows (the last block starts early) by 8 pixels (a
+  // last strip past the row stores only its pixels inside), blocks of 32 output channels
   const cases: [string, () => ConvCase][] = [
     ["one channel, valid, heights off 6", () => ({ batch: size(1, 3), inH: size(3, 20), inW: size(16, 40), inC: 1, kh: 3, kw: 3, outC: 4 * size(1, 10), strides: [1, 1], padding: "valid" })],
+    ["one channel, over 32 rows, widths off 8, 2-3 blocks of 32 channels", () => ({ batch: 2, inH: size(33, 63), inW: size(8, 30), inC: 1, kh: 3, kw: 3, outC: 4 * size(9, 24), strides: [1, 1], padding: random.pick(["same", "valid"] as const) })],
+    ["one channel, same, 1-2 rows, batch 1, 8 pixels", () => ({ batch: 1, inH: size(1, 2), inW: 8, inC: 1, kh: 3, kw: 3, outC: 4 * size(1, 12), strides: [1, 1], padding: "same" })],
     ["three channels, same, batch 1", () => ({ batch: 1, inH: size(1, 14), inW: size(16, 40), inC: 3, kh: 3, kw: 3, outC: 4 * size(1, 10), strides: [1, 1], padding: "same" })],
     ["two or four channels, either padding, relu", () => ({ batch: size(1, 2), inH: size(3, 13), inW: size(16, 33), inC: random.pick([2, 4]), kh: 3, kw: 3, outC: 4 * size(1, 9), strides: [1, 1], padding: random.pick(["same", "valid"] as const), relu: true })],
-    ["exactly one team: 6 rows of 16", () => ({ batch: 2, inH: 6, inW: 16, inC: size(1, 4), kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
+    ["exactly one team: 6 rows of 16", () => ({ batch: 2, inH: 6, inW: 16, inC: size(2, 4), kh: 3, kw: 3, outC: 32, strides: [1, 1], padding: "same" })],
   ];
   for (const [name, make] of cases) {
     it.skipIf(!subgroupKernels)(name, async () => {
@@ -281,9 +285,10 @@ describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on sub
       expect(new Set(await inputKernels(c))).toEqual(new Set([`conv2d_bwd_input_img${c.inC}`]));
     });
   }
-  it.skipIf(!subgroupKernels)("rows under 16 pixels and other kernels keep the strip kernels", async () => {
+  it.skipIf(!subgroupKernels)("rows under 16 pixels (8 for one channel) and other kernels keep the strip kernels", async () => {
     const kernels = [
       ...(await inputKernels({ batch: 1, inH: 6, inW: 15, inC: 3, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" })),
+      ...(await inputKernels({ batch: 1, inH: 6, inW: 7, inC: 1, kh: 3, kw: 3, outC: 8, strides: [1, 1], padding: "same" })),
       ...(await inputKernels({ batch: 1, inH: 6, inW: 20, inC: 1, kh: 3, kw: 2, outC: 8, strides: [1, 1], padding: "same" })),
       ...(await inputKernels({ batch: 1, inH: 7, inW: 20, inC: 3, kh: 3, kw: 3, outC: 8, strides: [2, 1], padding: "same" })),
     ];
