@@ -8,6 +8,7 @@ import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
 import { grid1d, output, params, run, shapeError } from "./run.js";
 import { sumRows } from "./sum.js";
+import { filterGradientByIm2col, forwardByIm2col, im2colApplies, inputGradientByIm2col } from "./conv2d-im2col.js";
 
 export type Conv2dPadding = "valid" | "same";
 
@@ -48,7 +49,7 @@ const FILTER_GRAD_INVOCATIONS = 16_384;
 const MIN_SLICE_PIXELS = 256;
 
 /** Everything the kernels need to know about one convolution. */
-interface Geometry {
+export interface Geometry {
   batch: number;
   inH: number;
   inW: number;
@@ -126,7 +127,7 @@ function convParams(g: Geometry, chunk: { batch: number; xOffset: number; yOffse
 }
 
 /** A batch chunk: its images' bindings of an input-sized and an output-sized tensor. */
-interface Chunk {
+export interface Chunk {
   first: number;
   batch: number;
   /** binding of the input-sized tensor (x or dx) and where the chunk starts in it */
@@ -216,6 +217,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       run(product.kernel, bindings, p, product.grid);
       continue;
     }
+    if (im2colApplies(g)) {
+      forwardByIm2col(g, [c], w, b, relu, y);
+      continue;
+    }
     // 3x3 at stride 1 (an image's first layer, without subgroups): rows of 8 pixels by 8
     // channels in named registers. SwiftShader: 32x28x28x1 -> 32 48 -> 27-33 ms, 8x224x224x3 ->
     // 32 1.84 -> 0.66 s against the strips below.
@@ -242,12 +247,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
 }
 
 /**
- * The forward kernel for out_c % 4 == 0 other than the strips: the implicit-product or row-strip
- * subgroup teams, or, with input channels in fours, the plain implicit product (4x4 register
- * tiles); null for the strips. The plain product measured on SwiftShader (kernel times, against
- * the strips): 32x13x13x32 -> 64 153 against 519 ms, 32x26x26x32 -> 32 385 against 1,243, stride
- * 2 198 against 310. On lavapipe without subgroups the sliding strips beat it on rows of 16+
- * pixels (71 against 111 ms), but lavapipe has its subgroup kernels.
+ * The forward kernel of the subgroup teams for this shape (implicit product, image or row-strip
+ * teams), or null: then input channels in fours take the im2col products, others the strips.
  */
 function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid: [number, number?, number?] } | null {
   if (gemmTeams(g)) return { kernel: "conv2d_fwd_gemm", grid: gemmGrid(g, batch) };
@@ -256,7 +257,6 @@ function forwardProduct(g: Geometry, batch: number): { kernel: KernelName; grid:
   if (image && imageTiles < FORWARD_TEAM_MAX_TILES) return { kernel: image, grid: grid1d(imageTiles, IMAGE_TEAM_WG / 8) };
   const teamTiles = batch * Math.ceil(g.outH / FORWARD_TEAM_ROWS) * Math.ceil(g.outW / FORWARD_TEAM_PIXELS) * Math.ceil(g.outC / TEAM_CHANNELS);
   if (forwardTeams(g) && teamTiles < FORWARD_TEAM_MAX_TILES) return { kernel: "conv2d_fwd_sg3", grid: grid1d(teamTiles, FORWARD_TEAM_WG / 8) };
-  if (g.inC % 4 === 0 && g.outC % 4 === 0) return { kernel: "conv2d_fwd_gemm4", grid: grid1d(Math.ceil((batch * g.outH * g.outW) / TILE) * (g.outC / 4), WG) };
   return null;
 }
 
@@ -337,6 +337,8 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const byTeams = inputGradientByForwardTeams(g, dy, w);
   if (byTeams) return byTeams;
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
+  // without subgroups, channels in fours: the im2col products (dy · wᵀ, folded back)
+  if (!gpu().subgroupKernels && im2colApplies(g) && inputGradientByIm2col(g, batchChunks(g, dx, dy), dy, w, dx)) return dx;
   const gray = g.inC === 1;
   const [rows, pixels] = gray ? [Math.min(g.inH, GRAY_ROWS), GRAY_PIXELS] : [INPUT_TEAM_ROWS, INPUT_TEAM_PIXELS];
   const imageTeams = imageKernel(g, "conv2d_bwd_input_img", [1, ...INPUT_TEAM_CHANNELS], g.inW >= pixels);
@@ -391,19 +393,17 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
   // (measured against conv2d_bwd_filter_sg: 8x111x111x32 -> 32 151 against 211 ms, 26x26 38
   // against 49, 13x13x32 -> 64 23 against 26; with 4 channels the same)
   const gemm = teams && g.inC % 4 === 0 && device.kernels.has("conv2d_bwd_filter_gemm");
-  // without teams, with input channels in fours: the plain implicit product (8 rows by 8 channels;
-  // against conv2d_bwd_filter_vec4, 32x26x26x32 -> 32: SwiftShader 380 against 1,196 ms,
-  // lavapipe without subgroups 80 against 119)
-  const plainGemm = !teams && vec4 && g.inC % 4 === 0;
+  // without teams, with input channels in fours: the im2col products
+  if (!teams && im2colApplies(g)) return filterGradientByIm2col(g, chunks, dy);
   // without teams, 3x3 at stride 1 with other channel counts (an image): all 9 taps of a channel
   // in registers (SwiftShader, against conv2d_bwd_filter_vec4: 32x28x28x1 -> 32 52 -> 9 ms,
   // 8x224x224x3 -> 32 2.0 -> 0.41 s)
-  const row9 = !teams && vec4 && !plainGemm && is3x3Stride1(g);
+  const row9 = !teams && vec4 && is3x3Stride1(g);
   // images (1 or 3 input channels, 3x3, stride 1): teams that hold the whole filter
   const image = teams ? imageKernel(g, "conv2d_bwd_filter_img", IMAGE_FILTER_CHANNELS, true) : null;
   const kernel: KernelName = image
     ? image
-    : gemm ? "conv2d_bwd_filter_gemm" : teams ? "conv2d_bwd_filter_sg" : plainGemm ? "conv2d_bwd_filter_gemm4" : row9 ? "conv2d_bwd_filter_row9" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
+    : gemm ? "conv2d_bwd_filter_gemm" : teams ? "conv2d_bwd_filter_sg" : row9 ? "conv2d_bwd_filter_row9" : vec4 ? "conv2d_bwd_filter_vec4" : "conv2d_bwd_filter";
   // tiles (one invocation each) or teams (8 lanes each) that every slice runs
   const tiles = image
     ? Math.ceil(g.outC / TEAM_CHANNELS)
@@ -411,7 +411,7 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
     ? Math.ceil(rows / (gemm ? GEMM_FILTER_ROWS : TEAM_ROWS)) * Math.ceil(g.outC / TEAM_CHANNELS)
     : row9
     ? g.inC * Math.ceil(g.outC / 8)
-    : Math.ceil(rows / (plainGemm ? 8 : TILE)) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
+    : Math.ceil(rows / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
   const lanesPerTile = teams ? 8 : 1;
   // partial sums must fit one binding, for all chunks together
   const maxSlicesPerChunk = Math.max(1, Math.floor(limit / (filterSize * 4) / chunks.length));

@@ -36,6 +36,8 @@ function stridedTile(): { rows: number; cols: number } {
 /** A row-major matrix inside a tensor: where each of the product's three dimensions walks it. */
 interface Operand {
   t: Tensor;
+  /** where the matrix starts in t (elements) */
+  base: number;
   /** row stride in elements (its number of columns) */
   ld: number;
   /** which of m, n, k index its rows and its columns */
@@ -96,13 +98,15 @@ function blockSizes(sizes: Sizes, operands: Operand[]): Sizes {
  * Records C = op(A)·op(B) (+ bias, relu) for `layout`, writing into `c` [m, n]. Splits the
  * problem into blocks whose operands fit one storage binding each; split K accumulates. When C
  * has too few blocks to keep the cores busy and K is long, K is cut into slices whose partial
- * products are added up afterwards (matmul_reduce), with the epilogue.
+ * products are added up afterwards (matmul_reduce), with the epilogue. `at` places a matrix
+ * further into its tensor (elements; conv2d's im2col products write and read row ranges).
  */
-export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tensor, epilogue: Epilogue = {}): void {
+export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tensor, epilogue: Epilogue = {}, at: { a?: number; b?: number; c?: number } = {}): void {
   const { m, n, k } = sizes;
-  const A: Operand = layout === "tn" ? { t: a, ld: m, rowDim: "k", colDim: "m" } : { t: a, ld: k, rowDim: "m", colDim: "k" };
-  const B: Operand = layout === "nt" ? { t: b, ld: k, rowDim: "n", colDim: "k" } : { t: b, ld: n, rowDim: "k", colDim: "n" };
-  const C: Operand = { t: c, ld: n, rowDim: "m", colDim: "n" };
+  const [baseA, baseB, baseC] = [at.a ?? 0, at.b ?? 0, at.c ?? 0];
+  const A: Operand = layout === "tn" ? { t: a, base: baseA, ld: m, rowDim: "k", colDim: "m" } : { t: a, base: baseA, ld: k, rowDim: "m", colDim: "k" };
+  const B: Operand = layout === "nt" ? { t: b, base: baseB, ld: k, rowDim: "n", colDim: "k" } : { t: b, base: baseB, ld: n, rowDim: "k", colDim: "n" };
+  const C: Operand = { t: c, base: baseC, ld: n, rowDim: "m", colDim: "n" };
   const block = blockSizes(sizes, [A, B, C]);
   const depth = sliceDepth(layout, sizes, block);
   if (depth === 0) {
@@ -118,8 +122,8 @@ export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tens
   for (let k0 = 0; k0 < k; k0 += kBlock) {
     const kb = Math.min(kBlock, k - k0);
     const z = Math.ceil(kb / depth);
-    const sa = span(a, k0 * (layout === "tn" ? m : 1), extent(A.rowDim === "k" ? kb : m, A.colDim === "k" ? kb : m, A.ld));
-    const sb = span(b, k0 * (layout === "nt" ? 1 : n), extent(B.rowDim === "k" ? kb : n, B.colDim === "k" ? kb : n, B.ld));
+    const sa = span(a, baseA + k0 * (layout === "tn" ? m : 1), extent(A.rowDim === "k" ? kb : m, A.colDim === "k" ? kb : m, A.ld));
+    const sb = span(b, baseB + k0 * (layout === "nt" ? 1 : n), extent(B.rowDim === "k" ? kb : n, B.colDim === "k" ? kb : n, B.ld));
     const sp = span(partial, (k0 / depth) * m * n, z * m * n);
     const [aSm, aSk, bSk, bSn] = strides(layout, sizes);
     const { kernel, tile } = sliceKernel(layout, { m, n, k: kb }, [sa.offset, sb.offset, sp.offset], [aSm, aSk, bSk, bSn, n])!;
@@ -132,7 +136,8 @@ export function gemm(layout: Layout, a: Tensor, b: Tensor, sizes: Sizes, c: Tens
   }
   const bias = epilogue.bias ?? null;
   const flags = (bias ? BIAS : 0) | (epilogue.relu ? RELU : 0);
-  run("matmul_reduce", [partial, bias ?? partial, c], params([m, n, slices, 0, 0, 0, 0, flags, 0, 0, 0, 0, n]), grid1d(m * n, 16));
+  const sc = span(c, baseC, m * n);
+  run("matmul_reduce", [partial, bias ?? partial, sc.binding], params([m, n, slices, 0, 0, sc.offset, 0, flags, 0, 0, 0, 0, n]), grid1d(m * n, 16));
   partial.dispose();
 }
 
@@ -193,7 +198,7 @@ function products(layout: Layout, A: Operand, B: Operand, C: Operand, sizes: Siz
         const kb = Math.min(block.k, k - k0);
         const first: Sizes = { m: m0, n: n0, k: k0 };
         const count: Sizes = { m: mb, n: nb, k: kb };
-        const bind = (o: Operand) => span(o.t, first[o.rowDim] * o.ld + first[o.colDim], extent(count[o.rowDim], count[o.colDim], o.ld));
+        const bind = (o: Operand) => span(o.t, o.base + first[o.rowDim] * o.ld + first[o.colDim], extent(count[o.rowDim], count[o.colDim], o.ld));
         const sa = bind(A);
         const sb = bind(B);
         const sc = bind(C);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { gpu } from "../../src/device.js";
 import { initGpu, ops, tensor } from "../../src/index.node.js";
 import { conv2dBackwardRef, conv2dRef, convSizes, type ConvCase } from "../ref/conv2d.js";
+import { im2colLimits } from "../../src/ops/conv2d-im2col.js";
 import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
 
 useGpu();
@@ -296,9 +297,9 @@ describe("conv2d input gradient of an image (1-4 channels, 3x3, stride 1) on sub
   });
 });
 
-describe("conv2d without subgroups: the plain implicit product (input and output channels in fours)", () => {
+describe("conv2d without subgroups: im2col products (input and output channels in fours)", () => {
   // on adapters without 8-lane subgroups (SwiftShader, GPUs) the forward pass, and the input
-  // gradient of 16+ input channels, run conv2d_fwd_gemm4: 4 consecutive pixels by 4 channels
+  // gradient of 16+ input channels, unfold the input (conv2d_im2col) and run a matrix product
   const plainKernels = async (c: ConvCase): Promise<string[]> => {
     const g = gpu();
     const subgroups = g.subgroupKernels;
@@ -310,7 +311,7 @@ describe("conv2d without subgroups: the plain implicit product (input and output
       g.subgroupKernels = subgroups;
       spy.restore();
     }
-    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_fwd") || k.startsWith("conv2d_bwd_input"));
+    return spy.calls.map(([kernel]) => kernel).filter((k) => k.startsWith("conv2d_fwd") || k.startsWith("conv2d_bwd_input") || k === "conv2d_im2col" || k === "conv2d_col2im");
   };
   const channels4 = () => 4 * size(1, 10);
   const cases: [string, () => ConvCase][] = [
@@ -320,7 +321,8 @@ describe("conv2d without subgroups: the plain implicit product (input and output
   for (const [name, make] of cases) {
     it(name, async () => {
       const kernels = await plainKernels(make());
-      expect(kernels.filter((k) => k.startsWith("conv2d_fwd"))).toEqual(["conv2d_fwd_gemm4"]);
+      expect(kernels.filter((k) => k.startsWith("conv2d_fwd"))).toEqual([]);
+      expect(kernels).toContain("conv2d_im2col");
     });
   }
   // 3x3 at stride 1 with input channels not in fours: rows of 8 pixels by 8 channels (the last
@@ -331,11 +333,26 @@ describe("conv2d without subgroups: the plain implicit product (input and output
       expect((await plainKernels(c)).filter((k) => k.startsWith("conv2d_fwd"))).toEqual(["conv2d_fwd_row8"]);
     }
   });
-  it("the input gradient of 16+ channels as the forward product of dy with the turned filter", async () => {
-    const c: ConvCase = { batch: size(1, 2), inH: size(3, 12), inW: size(3, 12), inC: 4 * size(4, 9), kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: random.pick(["same", "valid"] as const) };
-    const kernels = await plainKernels(c);
-    expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input"))).toEqual([]);
-    expect(kernels.filter((k) => k === "conv2d_fwd_gemm4")).toHaveLength(2);
+  it("the input gradient as dy · wᵀ folded back (col2im): strides, kernel sizes, padding", async () => {
+    for (const [kh, kw, stride] of [[3, 3, 1], [random.pick([1, 2, 5]), random.pick([3, 4]), 2]]) {
+      const c: ConvCase = { batch: size(1, 3), inH: size(5, 12), inW: size(5, 12), inC: 4 * size(1, 9), kh, kw, outC: channels4(), strides: [stride, random.int(1, 2)], padding: random.pick(["same", "valid"] as const) };
+      const kernels = await plainKernels(c);
+      expect(kernels.filter((k) => k.startsWith("conv2d_bwd_input") || k.startsWith("conv2d_fwd"))).toEqual([]);
+      expect(kernels.filter((k) => k === "conv2d_col2im")).toHaveLength(1);
+    }
+  });
+  it("unfolds in blocks of pixels (images for the input gradient) when one block would pass its budget", async () => {
+    const budget = im2colLimits.bytes;
+    im2colLimits.bytes = 4 * 36 * size(5, 20); // 5-20 rows of a 3x3x4 window, under one image's 36+ pixels
+    try {
+      const c: ConvCase = { batch: size(2, 3), inH: size(6, 9), inW: size(6, 9), inC: 4, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "same", relu: true };
+      const kernels = await plainKernels(c);
+      expect(kernels.filter((k) => k === "conv2d_im2col").length).toBeGreaterThan(2);
+      // the input gradient's blocks hold whole images: one image each here
+      expect(kernels.filter((k) => k === "conv2d_col2im")).toHaveLength(c.batch);
+    } finally {
+      im2colLimits.bytes = budget;
+    }
   });
 });
 
@@ -370,10 +387,10 @@ describe("conv2d filter gradient: subgroup teams and the plain kernels", () => {
       g.subgroupKernels = false;
       try {
         const c = make();
-        // input channels in fours: the plain implicit product's 8 x 8 tiles; other 3x3 filters at
-        // stride 1: all 9 taps of a channel in registers
+        // input channels in fours: im2col products (no conv2d_bwd_filter kernel); other 3x3
+        // filters at stride 1: all 9 taps of a channel in registers
         const row9 = c.kh === 3 && c.kw === 3 && c.strides[0] === 1 && c.strides[1] === 1;
-        expect(await filterGradKernels(c)).toEqual([c.inC % 4 === 0 ? "conv2d_bwd_filter_gemm4" : row9 ? "conv2d_bwd_filter_row9" : "conv2d_bwd_filter_vec4"]);
+        expect(await filterGradKernels(c)).toEqual(c.inC % 4 === 0 ? [] : [row9 ? "conv2d_bwd_filter_row9" : "conv2d_bwd_filter_vec4"]);
       } finally {
         g.subgroupKernels = subgroups;
       }
@@ -428,6 +445,27 @@ describe("conv2d large tensors", () => {
     expect(spy.calls.some(([kernel]) => kernel === "conv2d_bwd_input_ring1")).toBe(true);
   });
 
+  it("splits the batch for the im2col products too (no subgroups, channels in fours)", async () => {
+    const g = gpu();
+    const [limit, subgroups] = [g.maxBindingBytes, g.subgroupKernels];
+    // an output image is 5*7*16 floats = 2,240 bytes: 2 per 6,144-byte chunk, 3 chunks of 5; an
+    // input image is 140 floats, so chunks start 24 floats past an aligned binding offset
+    g.maxBindingBytes = 6144;
+    g.subgroupKernels = false;
+    const spy = spyDispatches();
+    try {
+      await checkConv({ batch: 5, inH: 5, inW: 7, inC: 4, kh: 3, kw: 3, outC: 16, strides: [1, 1], padding: "same", relu: true });
+    } finally {
+      g.maxBindingBytes = limit;
+      g.subgroupKernels = subgroups;
+      spy.restore();
+    }
+    const kernels = spy.calls.map(([kernel]) => kernel);
+    expect(kernels.filter((k) => k.startsWith("conv2d_fwd") || k.startsWith("conv2d_bwd"))).toEqual([]);
+    // one image's windows (35 x 36 floats) per col2im block
+    expect(kernels.filter((k) => k === "conv2d_col2im")).toHaveLength(5);
+  });
+
   it.skipIf(!subgroupKernels)("splits the batch for the input gradient on forward teams too", async () => {
     const g = gpu();
     const limit = g.maxBindingBytes;
@@ -477,8 +515,10 @@ describe("conv2d large tensors", () => {
       await checkConv({ ...same, batch: 2, inH: 64, inW: 64, inC: 16, outC: 2 }, { xGrad: false });
       // 3x3, 15 channels: all 9 taps of a channel per invocation, 15 x 5 tiles x 24 slices (29)
       await checkConv({ ...same, batch: 2, inH: 56, inW: 56, inC: 15, outC: 40 }, { xGrad: false });
-      // channels in fours: the plain implicit products, forward (4,096 tiles, 64 workgroups) and
-      // filter gradient (18 tiles x 64 slices, 18 workgroups)
+      // channels in fours, input gradient: col2im over blocks of 4 images (6,400 invocations:
+      // 100 workgroups each)
+      await checkConv({ ...same, batch: 8, inH: 20, inW: 20, inC: 16, outC: 4 });
+      // channels in fours: the im2col products (16,384 rows x 9 taps: 2,304 workgroups)
       await checkConv({ ...same, batch: 4, inH: 64, inW: 64, inC: 16, outC: 4 }, { xGrad: false });
     } finally {
       delete (g as { maxWorkgroupsPerDimension?: number }).maxWorkgroupsPerDimension;
@@ -487,7 +527,7 @@ describe("conv2d large tensors", () => {
     }
     expect(g.maxWorkgroupsPerDimension).toBeGreaterThan(10);
     const folded = spy.calls.filter(([, workgroups]) => (workgroups[1] ?? 1) > 1).map(([kernel]) => kernel);
-    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_fwd_gemm4", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_row9", "conv2d_bwd_filter_gemm4"];
+    const kernels = ["conv2d_fwd", "conv2d_fwd_vec4", "conv2d_fwd_slide", "conv2d_fwd_row8", "conv2d_im2col", "conv2d_col2im", "conv2d_bwd_input", "conv2d_bwd_input_vec4", "conv2d_bwd_input_slide1", "conv2d_bwd_input_ring1", "conv2d_bwd_filter", "conv2d_bwd_filter_vec4", "conv2d_bwd_filter_row9"];
     expect([...folded]).toEqual(expect.arrayContaining(kernels));
   });
 
