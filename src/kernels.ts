@@ -45,7 +45,7 @@ export const KERNELS = {
   bias_relu: k(elementwise, 2, 1),
   sum_rows: k(reduce, 1, 1),
   sum_rows_vec4: k(reduce, 1, 1),
-  // inputs a, b, bias (any binding when unused); 4x4 blocks of C per invocation
+  // inputs a, b, bias (any binding when unused); 8x8 blocks of C per invocation (strided: 4x4)
   // 4x4 invocations of 8x8 blocks: 32x32 of C (SwiftShader, against 8x2: 512^3 146-150 -> 122-128
   // ms, conv2d's unfolded [5408 x 576]·[576 x 32] 113 -> 93 ms; nt and tn the same)
   matmul_nn: k(matmul, 3, 1, { WGX: 4, WGY: 4 }),

@@ -341,6 +341,22 @@ describe("conv2d without subgroups: im2col products (input and output channels i
       expect(kernels.filter((k) => k === "conv2d_col2im")).toHaveLength(1);
     }
   });
+  it("deep windows: a split-K product per block of pixels, placed into y", async () => {
+    const budget = im2colLimits.bytes;
+    // 3x3 x 232 channels = 2,088 deep: short products split K (matmul_reduce); a budget of one
+    // or two windows puts each block's product at its own rows of y
+    im2colLimits.bytes = 4 * 2088 * size(1, 2);
+    const spy = spyDispatches();
+    try {
+      const c: ConvCase = { batch: size(2, 3), inH: 3, inW: size(3, 4), inC: 232, kh: 3, kw: 3, outC: channels4(), strides: [1, 1], padding: "valid", relu: true };
+      const kernels = await plainKernels(c);
+      expect(kernels.filter((k) => k === "conv2d_im2col").length).toBeGreaterThan(2);
+    } finally {
+      im2colLimits.bytes = budget;
+      spy.restore();
+    }
+    expect(spy.calls.some(([kernel]) => kernel === "matmul_reduce")).toBe(true);
+  });
   it("unfolds in blocks of pixels (images for the input gradient) when one block would pass its budget", async () => {
     const budget = im2colLimits.bytes;
     im2colLimits.bytes = 4 * 36 * size(5, 20); // 5-20 rows of a 3x3x4 window, under one image's 36+ pixels
