@@ -22,6 +22,7 @@ struct Im2col {
   x_off: u32, // elements before the chunk's first image in the x binding (a multiple of 4)
   first: u32, // the chunk's pixel that row 0 unfolds
   rows: u32,
+  row_len: u32, // elements per row of dcol (the input gradient's): k_h * k_w * in_c up to a multiple of 4
 }
 
 @group(0) @binding(0) var<storage, read> i2c_x: array<vec4f>;
@@ -58,9 +59,10 @@ fn conv2d_im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // ---- the way back (col2im), for the input gradient: dcol = dy · wᵀ, then each dx pixel gathers
 // its windows' rows: dx[n, iy, ix, c] = sum over taps (ky, kx) whose output pixel
 // oy = (iy + pad_top - ky) / stride_h, ox = (ix + pad_left - kx) / stride_w is whole and inside
-// of dcol[(n, oy, ox), (ky * k_w + kx) * in_c + c]. Here `rows` counts the dx pixels of the
-// block's images, x_off is where they start in the dx binding, and dcol starts at the block's
-// first image; `first` is unused.
+// of dcol[(n, oy, ox), (ky * k_w + kx) * in_c + c] (rows row_len apart). Here `rows` counts the
+// dx pixels of the block's images, x_off is where they start in the dx binding, and dcol starts
+// at the block's first image; `first` is unused. conv2d_col2im takes in_c % 4 == 0 (vec4s),
+// conv2d_col2im1 any in_c (an image's 1-3 channels).
 @group(0) @binding(0) var<storage, read> c2i_col: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> c2i_dx: array<vec4f>;
 
@@ -82,7 +84,7 @@ fn conv2d_col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let n = pixel / (q.in_h * q.in_w);
   let iy = pixel / q.in_w - n * q.in_h;
   let ix = pixel - (pixel / q.in_w) * q.in_w;
-  let row4 = q.k_h * q.k_w * in_c4; // vec4s per dcol row
+  let row4 = q.row_len / 4u;
   var acc = vec4f(0.0);
   for (var ky = 0u; ky < q.k_h; ky++) {
     let oy = c2i_out(iy, q.pad_top, ky, q.stride_h, q.out_h);
@@ -97,8 +99,36 @@ fn conv2d_col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   c2i_dx[q.x_off / 4u + i] = acc;
 }
 
-// wᵀ [out_c, k_h * k_w * in_c] for dcol = dy · wᵀ as a plain product: on SwiftShader matmul_nn
-// took [3872 x 64]·[64 x 288] in 80-85 ms, matmul_nt the same from w in 107-110.
+@group(0) @binding(0) var<storage, read> c2s_col: array<f32>;
+@group(0) @binding(1) var<storage, read_write> c2s_dx: array<f32>;
+
+// one invocation per dx element, folded 2-D
+@compute @workgroup_size(WG)
+fn conv2d_col2im1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= q.rows * q.in_c) { return; }
+  let pixel = i / q.in_c;
+  let c = i - pixel * q.in_c;
+  let n = pixel / (q.in_h * q.in_w);
+  let iy = pixel / q.in_w - n * q.in_h;
+  let ix = pixel - (pixel / q.in_w) * q.in_w;
+  var acc = 0.0;
+  for (var ky = 0u; ky < q.k_h; ky++) {
+    let oy = c2i_out(iy, q.pad_top, ky, q.stride_h, q.out_h);
+    if (oy < 0) { continue; }
+    for (var kx = 0u; kx < q.k_w; kx++) {
+      let ox = c2i_out(ix, q.pad_left, kx, q.stride_w, q.out_w);
+      if (ox < 0) { continue; }
+      let row = (n * q.out_h + u32(oy)) * q.out_w + u32(ox);
+      acc += c2s_col[row * q.row_len + (ky * q.k_w + kx) * q.in_c + c];
+    }
+  }
+  c2s_dx[q.x_off + i] = acc;
+}
+
+// wᵀ [out_c, row_len] (rows padded to fours) for dcol = dy · wᵀ as a plain product with
+// vec4 rows: on SwiftShader matmul_nn took [3872 x 64]·[64 x 288] in 80-85 ms, matmul_nt the
+// same from w in 107-110.
 @group(0) @binding(0) var<storage, read> ft_w: array<f32>;
 @group(0) @binding(1) var<storage, read_write> ft_wt: array<f32>;
 
@@ -106,7 +136,9 @@ fn conv2d_col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 fn conv2d_filter_transpose(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let rows = q.k_h * q.k_w * q.in_c;
   let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= rows * q.out_c) { return; }
-  let co = i / rows;
-  ft_wt[i] = ft_w[(i - co * rows) * q.out_c + co];
+  if (i >= q.row_len * q.out_c) { return; }
+  let co = i / q.row_len;
+  let r = i - co * q.row_len;
+  // (columns past the window repeat its last: col2im never reads those of dcol)
+  ft_wt[i] = ft_w[min(r, rows - 1u) * q.out_c + co];
 }

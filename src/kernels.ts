@@ -78,6 +78,7 @@ export const KERNELS = {
   conv2d_flip_filter: k(conv2d, 1, 1),
   conv2d_im2col: k(im2col, 1, 1),
   conv2d_col2im: k(im2col, 1, 1),
+  conv2d_col2im1: k(im2col, 1, 1),
   conv2d_filter_transpose: k(im2col, 1, 1),
   conv2d_bwd_filter: k(conv2d, 2, 1),
   conv2d_bwd_filter_vec4: k(conv2d, 2, 1),

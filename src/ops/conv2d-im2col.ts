@@ -1,9 +1,11 @@
 // conv2d as matrix products over its unfolded input (shaders/im2col.wgsl), for input and output
 // channels in fours where no subgroup team kernel takes the shape (SwiftShader and GPUs; on
-// lavapipe, the shapes its teams do not cover): the forward pass is col · w, the filter gradient
-// colᵀ · dy, the input gradient dy · wᵀ gathered back into dx (col2im), on the matrix products. Measured on SwiftShader (bench rows of 32x13x13x32 -> 64)
+// lavapipe, the forward pass of the shapes its teams do not cover): the forward pass is col · w,
+// the filter gradient colᵀ · dy, the input gradient dy · wᵀ gathered back into dx (col2im). Measured on SwiftShader (bench rows of 32x13x13x32 -> 64)
 // against the implicit products with 4x4 tiles they replaced: forward 155 -> 81 ms, input
 // gradient 198 -> 103 ms, filter gradient 150 -> 97 ms; the two-block MNIST step 618 -> 385 ms.
+// The input gradient also takes inputs of any channel count (an image's), against the strip
+// kernels: 32x28x28x1 -> 32 61 -> 37-44 ms, 8x224x224x3 -> 32 3.1 -> 1.0 s.
 
 import { gpu } from "../device.js";
 import type { Tensor } from "../tensor.js";
@@ -45,9 +47,12 @@ function pixelBlocks(g: Geometry, c: Chunk): { first: number; rows: number }[] {
   return blocks;
 }
 
+/** Elements in one row of the input gradient's dcol: a window, up to a multiple of 4 (vec4 rows). */
+const paddedWindow = (g: Geometry): number => Math.ceil(windowSize(g) / 4) * 4;
+
 /** The Params uniform of shaders/im2col.wgsl (`struct Im2col`). */
 const im2colParams = (g: Geometry, xOffset: number, first: number, rows: number): ArrayBuffer =>
-  params([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, xOffset, first, rows]);
+  params([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, xOffset, first, rows, paddedWindow(g)]);
 
 /** The windows of pixels [first, first + rows) of chunk c's input: [rows, kh * kw * inC]. */
 function unfold(g: Geometry, c: Chunk, first: number, rows: number): Tensor {
@@ -73,22 +78,24 @@ export function forwardByIm2col(g: Geometry, chunks: Chunk[], w: Tensor, b: Tens
 /**
  * dx = col2im(dy · wᵀ) for each chunk of images (chunks of dx and dy), written into dx: the
  * product gives each output pixel's window of gradients (dcol), and each dx pixel gathers the
- * rows of the windows it sits in. Blocks hold whole images (a dx pixel's windows lie in its own
- * image); false (nothing recorded) where one image's windows pass a storage binding or a grid.
+ * rows of the windows it sits in. Any input channels (rows padded to fours), output channels in
+ * fours. Blocks hold whole images (a dx pixel's windows lie in its own image); false (nothing
+ * recorded) where the channels do not suit or one image's windows pass a binding or a grid.
  * (As the forward convolution of dy with the turned filter instead, the unfolding would carry
  * kh - 1 of padding: 40% more multiply-adds at 13x13, 145 against 103 ms on SwiftShader.)
  */
 export function inputGradientByIm2col(g: Geometry, chunks: Chunk[], dy: Tensor, w: Tensor, dx: Tensor): boolean {
-  const k = windowSize(g);
+  const k = paddedWindow(g);
   const device = gpu();
   const perImage = g.outH * g.outW * k * 4;
-  // (conv2d_col2im runs an invocation per dx pixel and group of 4 channels, in one 2-D grid)
+  // (the gather runs an invocation per dx pixel and group of 4 channels, or per element, in one 2-D grid)
+  const vec4 = g.inC % 4 === 0;
   const invocations = device.maxWorkgroupsPerDimension ** 2 * WG;
-  const perImageInvocations = g.inH * g.inW * (g.inC / 4);
-  if (perImage > device.maxBindingBytes || perImageInvocations > invocations) return false;
+  const perImageInvocations = g.inH * g.inW * (vec4 ? g.inC / 4 : g.inC);
+  if (g.outC % 4 !== 0 || perImage > device.maxBindingBytes || perImageInvocations > invocations) return false;
   const images = Math.max(1, Math.min(Math.floor(im2colLimits.bytes / perImage), Math.floor(device.maxBindingBytes / perImage), Math.floor(invocations / perImageInvocations)));
   const wt = output([g.outC, k], "conv2d filter transposed");
-  run("conv2d_filter_transpose", [w, wt], im2colParams(g, 0, 0, 0), grid1d(w.size, WG));
+  run("conv2d_filter_transpose", [w, wt], im2colParams(g, 0, 0, 0), grid1d(wt.size, WG));
   for (const c of chunks) {
     for (let first = 0; first < c.batch; first += images) {
       const count = Math.min(images, c.batch - first);
@@ -97,7 +104,7 @@ export function inputGradientByIm2col(g: Geometry, chunks: Chunk[], dy: Tensor, 
       gemm("nn", dy, wt, { m: pixels, n: k, k: g.outC }, dcol, {}, { a: (c.first + first) * g.outH * g.outW * g.outC });
       const rows = count * g.inH * g.inW;
       const xOffset = c.xOffset + first * g.inH * g.inW * g.inC;
-      run("conv2d_col2im", [dcol, c.input], im2colParams(g, xOffset, 0, rows), grid1d(rows * (g.inC / 4), WG));
+      run(vec4 ? "conv2d_col2im" : "conv2d_col2im1", [dcol, c.input], im2colParams(g, xOffset, 0, rows), grid1d(rows * (vec4 ? g.inC / 4 : g.inC), WG));
       dcol.dispose();
     }
   }

@@ -337,8 +337,8 @@ function conv2dBackwardInput(g: Geometry, dy: Tensor, w: Tensor): Tensor {
   const byTeams = inputGradientByForwardTeams(g, dy, w);
   if (byTeams) return byTeams;
   const dx = output([g.batch, g.inH, g.inW, g.inC], "conv2d input gradient");
-  // without subgroups, channels in fours: the im2col products (dy · wᵀ, folded back)
-  if (!gpu().subgroupKernels && im2colApplies(g) && inputGradientByIm2col(g, batchChunks(g, dx, dy), dy, w, dx)) return dx;
+  // without subgroups, output channels in fours: the im2col products (dy · wᵀ, folded back)
+  if (!gpu().subgroupKernels && inputGradientByIm2col(g, batchChunks(g, dx, dy), dy, w, dx)) return dx;
   const gray = g.inC === 1;
   const [rows, pixels] = gray ? [Math.min(g.inH, GRAY_ROWS), GRAY_PIXELS] : [INPUT_TEAM_ROWS, INPUT_TEAM_PIXELS];
   const imageTeams = imageKernel(g, "conv2d_bwd_input_img", [1, ...INPUT_TEAM_CHANNELS], g.inW >= pixels);
@@ -413,8 +413,9 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
     ? g.inC * Math.ceil(g.outC / 8)
     : Math.ceil(rows / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
   const lanesPerTile = teams ? 8 : 1;
-  // partial sums must fit one binding, for all chunks together
-  const maxSlicesPerChunk = Math.max(1, Math.floor(limit / (filterSize * 4) / chunks.length));
+  // partial sums must fit one binding, for all chunks together, and a chunk's dispatch one 2-D grid
+  const gridSlices = Math.floor((device.maxWorkgroupsPerDimension ** 2 * (teams ? 1 : WG)) / tiles);
+  const maxSlicesPerChunk = Math.max(1, Math.min(gridSlices, Math.floor(limit / (filterSize * 4) / chunks.length)));
   const plans = chunks.map((c) => {
     const outRows = c.batch * g.outH;
     const wanted = Math.ceil(FILTER_GRAD_INVOCATIONS / (tiles * lanesPerTile));
