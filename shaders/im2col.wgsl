@@ -1,8 +1,9 @@
 // conv2d's input unfolded ("im2col"): each output pixel's window as one row of a matrix, so the
 // plain matrix-product kernels (8x8 blocks per invocation, shaders/matmul.wgsl) run the
 // convolution as col · w (forward) and colᵀ · dy (filter gradient), and the input gradient as
-// dcol = dy · wᵀ folded back (col2im, below). Used where subgroups are missing (SwiftShader, GPUs): on SwiftShader the
-// implicit product with 4x4 tiles it replaces ran at 0.9 GFLOP/s, the matrix product at 2.1.
+// dcol = dy · wᵀ folded back (col2im, below). Used where subgroups are missing (SwiftShader,
+// GPUs): on SwiftShader the implicit product with 4x4 tiles this replaced ran at 0.9 GFLOP/s,
+// the matrix product runs at 2.1 (src/ops/conv2d-im2col.ts has the op-level figures).
 //   col[r, (ky * k_w + kx) * in_c + c] = x[n, oy * stride_h + ky - pad_top, ox * stride_w + kx - pad_left, c]
 // for row r = pixel first + r = (n, oy, ox) of the batch chunk; 0 in the padding. in_c % 4 == 0.
 
