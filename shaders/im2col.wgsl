@@ -74,6 +74,15 @@ fn c2i_out(i: u32, pad: u32, k: u32, stride: u32, size: u32) -> i32 {
   return select(-1, o, t >= 0 && o * i32(stride) == t && o < i32(size));
 }
 
+/** Block-relative dx pixel index -> (image, row, column). */
+fn c2i_pixel(pixel: u32) -> vec3u {
+  let n = pixel / (q.in_h * q.in_w);
+  return vec3u(n, pixel / q.in_w - n * q.in_h, pixel - (pixel / q.in_w) * q.in_w);
+}
+
+/** The dcol row of output pixel (oy, ox) in dx pixel px's image. */
+fn c2i_row(px: vec3u, oy: i32, ox: i32) -> u32 { return (px.x * q.out_h + u32(oy)) * q.out_w + u32(ox); }
+
 // one invocation per (dx pixel, group of 4 channels), folded 2-D
 @compute @workgroup_size(WG)
 fn conv2d_col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -82,19 +91,16 @@ fn conv2d_col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   if (i >= q.rows * in_c4) { return; }
   let pixel = i / in_c4;
   let c4 = i - pixel * in_c4;
-  let n = pixel / (q.in_h * q.in_w);
-  let iy = pixel / q.in_w - n * q.in_h;
-  let ix = pixel - (pixel / q.in_w) * q.in_w;
+  let px = c2i_pixel(pixel);
   let row4 = q.row_len / 4u;
   var acc = vec4f(0.0);
   for (var ky = 0u; ky < q.k_h; ky++) {
-    let oy = c2i_out(iy, q.pad_top, ky, q.stride_h, q.out_h);
+    let oy = c2i_out(px.y, q.pad_top, ky, q.stride_h, q.out_h);
     if (oy < 0) { continue; }
     for (var kx = 0u; kx < q.k_w; kx++) {
-      let ox = c2i_out(ix, q.pad_left, kx, q.stride_w, q.out_w);
+      let ox = c2i_out(px.z, q.pad_left, kx, q.stride_w, q.out_w);
       if (ox < 0) { continue; }
-      let row = (n * q.out_h + u32(oy)) * q.out_w + u32(ox);
-      acc += c2i_col[row * row4 + (ky * q.k_w + kx) * in_c4 + c4];
+      acc += c2i_col[c2i_row(px, oy, ox) * row4 + (ky * q.k_w + kx) * in_c4 + c4];
     }
   }
   c2i_dx[q.x_off / 4u + i] = acc;
@@ -110,18 +116,15 @@ fn conv2d_col2im1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   if (i >= q.rows * q.in_c) { return; }
   let pixel = i / q.in_c;
   let c = i - pixel * q.in_c;
-  let n = pixel / (q.in_h * q.in_w);
-  let iy = pixel / q.in_w - n * q.in_h;
-  let ix = pixel - (pixel / q.in_w) * q.in_w;
+  let px = c2i_pixel(pixel);
   var acc = 0.0;
   for (var ky = 0u; ky < q.k_h; ky++) {
-    let oy = c2i_out(iy, q.pad_top, ky, q.stride_h, q.out_h);
+    let oy = c2i_out(px.y, q.pad_top, ky, q.stride_h, q.out_h);
     if (oy < 0) { continue; }
     for (var kx = 0u; kx < q.k_w; kx++) {
-      let ox = c2i_out(ix, q.pad_left, kx, q.stride_w, q.out_w);
+      let ox = c2i_out(px.z, q.pad_left, kx, q.stride_w, q.out_w);
       if (ox < 0) { continue; }
-      let row = (n * q.out_h + u32(oy)) * q.out_w + u32(ox);
-      acc += c2s_col[row * q.row_len + (ky * q.k_w + kx) * q.in_c + c];
+      acc += c2s_col[c2i_row(px, oy, ox) * q.row_len + (ky * q.k_w + kx) * q.in_c + c];
     }
   }
   c2s_dx[q.x_off + i] = acc;

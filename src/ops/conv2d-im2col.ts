@@ -11,7 +11,7 @@ import { gpu } from "../device.js";
 import type { Tensor } from "../tensor.js";
 import type { Chunk, Geometry } from "./conv2d.js";
 import { gemm } from "./matmul.js";
-import { grid1d, output, params, run } from "./run.js";
+import { grid1d, gridCapacity, output, params, run } from "./run.js";
 import { sumRows } from "./sum.js";
 
 /** Lanes per workgroup of conv2d_im2col (`override WG` in shaders/im2col.wgsl). */
@@ -39,7 +39,7 @@ function pixelBlocks(g: Geometry, c: Chunk): { first: number; rows: number }[] {
   const device = gpu();
   const bytes = Math.min(im2colLimits.bytes, device.maxBindingBytes);
   // (and one dispatch of conv2d_im2col, an invocation per row and tap, fits a 2-D grid)
-  const invocations = device.maxWorkgroupsPerDimension ** 2 * WG;
+  const invocations = gridCapacity(WG);
   const most = Math.max(1, Math.min(Math.floor(bytes / (4 * windowSize(g))), Math.floor(invocations / (g.kh * g.kw))));
   const pixels = c.batch * g.outH * g.outW;
   const blocks = [];
@@ -90,7 +90,7 @@ export function inputGradientByIm2col(g: Geometry, chunks: Chunk[], dy: Tensor, 
   const perImage = g.outH * g.outW * k * 4;
   // (the gather runs an invocation per dx pixel and group of 4 channels, or per element, in one 2-D grid)
   const vec4 = g.inC % 4 === 0;
-  const invocations = device.maxWorkgroupsPerDimension ** 2 * WG;
+  const invocations = gridCapacity(WG);
   const perImageInvocations = g.inH * g.inW * (vec4 ? g.inC / 4 : g.inC);
   if (g.outC % 4 !== 0 || perImage > device.maxBindingBytes || perImageInvocations > invocations) return false;
   const images = Math.max(1, Math.min(Math.floor(im2colLimits.bytes / perImage), Math.floor(device.maxBindingBytes / perImage), Math.floor(invocations / perImageInvocations)));

@@ -6,7 +6,7 @@ import { IMAGE_CHANNELS, IMAGE_FILTER_CHANNELS, IMAGE_TEAM_PIXELS, IMAGE_TEAM_RO
 import { GEMM_FILTER_ROWS, GEMM_MAX_PIXELS, GEMM_TEAM_CHANNELS, GEMM_TEAM_PIXELS, GEMM_TEAM_WG } from "../../shaders/conv2d-gemm-subgroup.js";
 import { shapeString, type Shape, type Tensor } from "../tensor.js";
 import { reluBackward } from "./relu.js";
-import { grid1d, output, params, run, shapeError } from "./run.js";
+import { grid1d, gridCapacity, output, params, run, shapeError } from "./run.js";
 import { sumRows } from "./sum.js";
 import { filterGradientByIm2col, forwardByIm2col, im2colApplies, inputGradientByIm2col } from "./conv2d-im2col.js";
 
@@ -414,7 +414,7 @@ function conv2dBackwardFilter(g: Geometry, x: Tensor, dy: Tensor): Tensor {
     : Math.ceil(rows / TILE) * Math.ceil(g.outC / (vec4 ? VEC4_TILE : TILE));
   const lanesPerTile = teams ? 8 : 1;
   // partial sums must fit one binding, for all chunks together, and a chunk's dispatch one 2-D grid
-  const gridSlices = Math.floor((device.maxWorkgroupsPerDimension ** 2 * (teams ? 1 : WG)) / tiles);
+  const gridSlices = Math.floor(gridCapacity(teams ? 1 : WG) / tiles);
   const maxSlicesPerChunk = Math.max(1, Math.min(gridSlices, Math.floor(limit / (filterSize * 4) / chunks.length)));
   const plans = chunks.map((c) => {
     const outRows = c.batch * g.outH;

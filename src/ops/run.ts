@@ -41,6 +41,9 @@ export function params(u32s: number[], f32s: number[] = []): ArrayBuffer {
   return buffer;
 }
 
+/** The most invocations one grid1d() dispatch of `size`-lane workgroups can hold. */
+export const gridCapacity = (size = 256): number => gpu().maxWorkgroupsPerDimension ** 2 * size;
+
 /**
  * Workgroups for `n` invocations of a 1-D kernel with `size` lanes, folded into 2-D when they
  * exceed the per-dimension limit. Kernels index with `gid.x + gid.y * nwg.x * WG`.
