@@ -1,6 +1,7 @@
 // Training callbacks, as Keras and tfjs: hooks at epoch and batch ends (what a web page uses to
 // draw its own progress), and EarlyStopping.
 import type { Tensor } from "./tensor.js";
+import { checkOptions } from "./options.js";
 
 /** Values of one batch or epoch: loss and the compiled metrics, val_ ones at epoch end. */
 export type Logs = Record<string, number>;
@@ -68,6 +69,7 @@ export class EarlyStopping extends Callback {
 
   constructor(args: EarlyStoppingArgs = {}) {
     super();
+    checkOptions("new EarlyStopping()", args, { monitor: true, minDelta: true, patience: true, mode: true, baseline: true, restoreBestWeights: true, verbose: true });
     this.monitor = args.monitor ?? "val_loss";
     this.minDelta = Math.abs(args.minDelta ?? 0);
     this.patience = args.patience ?? 0;

@@ -11,6 +11,7 @@ import { INTERPOLATIONS, type FloatImage, type Interpolation } from "./data/resi
 import { modelClassNames } from "./metrics.js";
 import type { Sequential } from "./model.js";
 import { batchShapeString } from "./layers/layer.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 
 export type { ImageInput } from "./data/image-input.js";
 
@@ -82,6 +83,7 @@ function channelName(channels: number): string {
  */
 export async function imageForModel(model: Sequential, source: ImageInput, options: PredictImageOptions = {}, index = 0): Promise<FloatImage> {
   const op = "predictImage";
+  checkOptions(`${op}()`, options, PREDICT_IMAGE_OPTIONS);
   const target = modelImageShape(op, model);
   const name = describeInput(source, index);
   if (options.colorMode !== undefined && (COLOR_MODE_CHANNELS[options.colorMode] as number | undefined) !== target.channels) {
@@ -109,7 +111,12 @@ export function topClasses(probabilities: ArrayLike<number>, k: number, classNam
   return order.slice(0, k).map((i) => ({ className: classNames[i], classIndex: i, probability: probabilities[i] }));
 }
 
+const PREDICT_IMAGE_OPTIONS: OptionKeys<PredictImageOptions> = {
+  topK: true, classNames: true, colorMode: true, interpolation: true, cropToAspectRatio: true, batchSize: true, scale: true,
+};
+
 function resolveOptions(op: string, model: Sequential, options: PredictImageOptions): { k: number; names: string[]; batchSize: number; scale: number } {
+  checkOptions(`${op}()`, options, PREDICT_IMAGE_OPTIONS);
   const out = model?.outputShape;
   if (!out || out.length !== 1) throw new Error(`gpu-cnn: ${op}(): the model must output class probabilities; ${model?.name} outputs ${out ? batchShapeString(out) : "nothing"}`);
   const classes = out[0];
@@ -160,6 +167,7 @@ export async function predictImages(model: Sequential, inputs: readonly ImageInp
 
 /** The top-k { className, probability } of one image, most probable first. */
 export async function predictImage(model: Sequential, input: ImageInput, options: PredictImageOptions = {}): Promise<ClassProbability[]> {
+  checkOptions("predictImage()", options, PREDICT_IMAGE_OPTIONS);
   return (await predictImages(model, [input], options))[0];
 }
 

@@ -5,6 +5,7 @@
 // returns all of them. Nothing here needs Node: it works in browsers too.
 import type { Sequential } from "./model.js";
 import { shapeString, Tensor } from "./tensor.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 
 /** Probabilities: rows (one array per sample), or one flat row-major array with `numClasses`. */
 export type Predictions = ArrayLike<number> | readonly ArrayLike<number>[];
@@ -151,7 +152,11 @@ function topKList(topK: MetricsOptions["topK"], classes: number): number[] {
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
+const METRICS_OPTIONS: OptionKeys<MetricsOptions> = { classNames: true, numClasses: true, topK: true };
+const EVALUATE_DETAILED_OPTIONS: OptionKeys<EvaluateDetailedOptions> = { topK: true, classNames: true, batchSize: true };
+
 function resolveClasses(options: MetricsOptions): { names: string[] | null; classes: number | undefined } {
+  checkOptions("metrics", options, METRICS_OPTIONS);
   const { classNames, numClasses } = options;
   if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1)) {
     throw new Error(`gpu-cnn: metrics: numClasses must be a positive integer, got ${numClasses}`);
@@ -419,6 +424,7 @@ async function batchLabels(op: string, y: Tensor, datasetClasses: number, map: I
  */
 export async function evaluateDetailed(model: Sequential, data: Tensor | BatchSource, y?: Tensor, options: EvaluateDetailedOptions = {}): Promise<ClassificationMetrics> {
   const op = "evaluateDetailed";
+  checkOptions(`${op}()`, options, EVALUATE_DETAILED_OPTIONS);
   const classes = outputClasses(op, model);
   const given = options.classNames ? [...options.classNames] : null;
   if (given) checkNames(op, given, classes, "classNames");

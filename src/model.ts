@@ -13,6 +13,7 @@ import { isBatchSource, type BatchSource } from "./metrics.js";
 import { accuracy } from "./ops/accuracy.js";
 import { guard } from "./ops/guard.js";
 import { categoricalCrossentropyFromProbs, softmaxCrossEntropy } from "./ops/softmaxCrossEntropy.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 import { getOptimizer, type Optimizer } from "./optimizers.js";
 import { defaultVerbose, ProgressBar } from "./progress.js";
 import { Random, randomSeed } from "./random.js";
@@ -65,6 +66,11 @@ export interface FitArgs {
 export interface EvaluateArgs {
   batchSize?: number;
 }
+
+const SEQUENTIAL_OPTIONS: OptionKeys<SequentialArgs> = { layers: true, name: true, seed: true };
+const COMPILE_OPTIONS: OptionKeys<CompileArgs> = { optimizer: true, loss: true, metrics: true };
+const FIT_OPTIONS: OptionKeys<FitArgs> = { epochs: true, batchSize: true, validationData: true, validationSplit: true, shuffle: true, verbose: true, callbacks: true, initialEpoch: true };
+const EVALUATE_OPTIONS: OptionKeys<EvaluateArgs> = { batchSize: true };
 
 /** What fit returns: per-epoch logs, as Keras' History. */
 export class History {
@@ -190,6 +196,7 @@ export class Sequential {
   private compiled: Compiled | null = null;
 
   constructor(args: SequentialArgs = {}) {
+    checkOptions("new Sequential()", args, SEQUENTIAL_OPTIONS);
     this.name = args.name ?? `sequential_${++modelCount}`;
     this.seed = args.seed ?? randomSeed();
     const root = new Random(this.seed);
@@ -268,6 +275,7 @@ export class Sequential {
 
   compile(args: CompileArgs): void {
     if (!args || typeof args !== "object") throw new Error("gpu-cnn: compile() takes { optimizer, loss, metrics }");
+    checkOptions("compile()", args, COMPILE_OPTIONS);
     const last = this.layers[this.layers.length - 1];
     if (!last) throw new Error("gpu-cnn: compile(): add layers to the model first");
     if (!LOSSES.includes(args.loss)) {
@@ -437,6 +445,7 @@ export class Sequential {
     const fromDataset = isBatchSource(data);
     if (fromDataset && yOrArgs instanceof Tensor) throw new Error("gpu-cnn: fit(): a dataset brings its own labels; call fit(dataset, args) without y");
     const args = (fromDataset ? (yOrArgs as FitArgs | undefined) : maybeArgs) ?? {};
+    checkOptions("fit()", args, FIT_OPTIONS);
     const epochs = args.epochs ?? 1;
     const initialEpoch = args.initialEpoch ?? 0;
     if (!fromDataset) checkPositiveInt("fit(): batchSize", args.batchSize ?? 32);
@@ -660,6 +669,7 @@ export class Sequential {
     if (!(y instanceof Tensor)) throw new Error("gpu-cnn: evaluate(): expects (x, y) tensors or a dataset");
     const x = data;
     const args = maybeArgs;
+    checkOptions("evaluate()", args, EVALUATE_OPTIONS);
     const batchSize = args.batchSize ?? 32;
     checkPositiveInt("evaluate(): batchSize", batchSize);
     this.checkShapes("evaluate", x, y);
@@ -672,6 +682,7 @@ export class Sequential {
 
   /** The model's outputs for x (class probabilities after a softmax layer), as a new tensor the caller owns. */
   async predict(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
+    checkOptions("predict()", args, EVALUATE_OPTIONS);
     const batchSize = args.batchSize ?? 32;
     checkPositiveInt("predict(): batchSize", batchSize);
     const count = this.checkShapes("predict", x);

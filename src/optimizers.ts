@@ -5,6 +5,7 @@ import { adamUpdate } from "./ops/adam.js";
 import { zeros } from "./ops/fill.js";
 import { output } from "./ops/run.js";
 import { sgdUpdate } from "./ops/sgd.js";
+import { checkOptions, type OptionKeys } from "./options.js";
 import { keep, type Tensor } from "./tensor.js";
 
 export abstract class Optimizer {
@@ -23,6 +24,13 @@ export abstract class Optimizer {
 
   /** Frees the state of these parameters (all of it when none are given). */
   abstract dispose(params?: Tensor[]): void;
+}
+
+/** The options object, or a bare number as the learning rate (tf.train.adam(0.01)'s habit). */
+function optimizerArgs<T extends { learningRate?: number }>(name: string, args: T | number | undefined, known: OptionKeys<T>): T {
+  if (typeof args === "number") return { learningRate: args } as T;
+  checkOptions(`new ${name}()`, args, known);
+  return args ?? ({} as T);
 }
 
 function checkRate(what: string, value: number, lo: number, hi: number, loOpen = false): void {
@@ -46,8 +54,10 @@ export class Adam extends Optimizer {
   readonly epsilon: number;
   private slots = new Map<Tensor, { m: Tensor; v: Tensor }>();
 
-  constructor(args: AdamArgs = {}) {
+  /** `options` may be just the learning rate: `new Adam(0.01)`. */
+  constructor(options?: AdamArgs | number) {
     super();
+    const args = optimizerArgs<AdamArgs>("Adam", options, { learningRate: true, beta1: true, beta2: true, epsilon: true });
     this.learningRate = args.learningRate ?? 0.001;
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.999;
@@ -117,8 +127,10 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   private velocities = new Map<Tensor, Tensor>();
 
-  constructor(args: SGDArgs = {}) {
+  /** `options` may be just the learning rate: `new SGD(0.1)`. */
+  constructor(options?: SGDArgs | number) {
     super();
+    const args = optimizerArgs<SGDArgs>("SGD", options, { learningRate: true, momentum: true });
     this.learningRate = args.learningRate ?? 0.01;
     this.momentum = args.momentum ?? 0;
     checkRate("SGD learningRate", this.learningRate, 0, Infinity);

@@ -10,6 +10,7 @@ import { joinPath, listDirectory, pathKind, readBytes } from "./files.node.js";
 import { numpyShuffle } from "./numpy-shuffle.js";
 import { preprocessImage, resolvePreprocess, type ImagePreprocessOptions, type Preprocess } from "./preprocess.js";
 import type { FloatImage, Interpolation } from "./resize.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 export type LabelMode = "categorical" | "int";
 export type Subset = "training" | "validation" | "both";
@@ -56,10 +57,10 @@ export interface SkippedImage {
   reason: string;
 }
 
-const OPTION_NAMES = new Set([
-  "imageSize", "batchSize", "validationSplit", "subset", "seed", "labelMode", "colorMode", "shuffle",
-  "cropToAspectRatio", "interpolation", "skipBadImages", "classNames", "cacheBytes", "warn",
-]);
+const DATASET_OPTIONS: OptionKeys<ImageDatasetOptions> = {
+  imageSize: true, batchSize: true, validationSplit: true, subset: true, seed: true, labelMode: true, colorMode: true, shuffle: true,
+  cropToAspectRatio: true, interpolation: true, skipBadImages: true, classNames: true, cacheBytes: true, warn: true,
+};
 
 /** A file decoded and prepared as loadImage prepares any image (preprocess.ts). */
 async function preprocess(bytes: Uint8Array, name: string, p: Preprocess): Promise<FloatImage> {
@@ -320,11 +321,7 @@ export function imageDatasetFromDirectory(dir: string, options: ImageDatasetOpti
 export function imageDatasetFromDirectory(dir: string, options?: ImageDatasetOptions & { subset?: "training" | "validation" }): Promise<ImageDataset>;
 export function imageDatasetFromDirectory(dir: string, options?: ImageDatasetOptions): Promise<ImageDataset | [ImageDataset, ImageDataset]>;
 export async function imageDatasetFromDirectory(dir: string, options: ImageDatasetOptions = {}): Promise<ImageDataset | [ImageDataset, ImageDataset]> {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw new Error(`gpu-cnn: imageDatasetFromDirectory has no option "${key}". Options: ${[...OPTION_NAMES].join(", ")}.`);
-    }
-  }
+  checkOptions("imageDatasetFromDirectory()", options, DATASET_OPTIONS);
   const p = resolvePreprocess(options);
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize <= 0) {

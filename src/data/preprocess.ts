@@ -6,6 +6,7 @@ import { Tensor } from "../tensor.js";
 import { decodeInput, describeInput, type ImageInput } from "./image-input.js";
 import { COLOR_MODE_CHANNELS, toColorMode, type ColorMode, type DecodedImage } from "./pixels.js";
 import { cropToAspectRatio, INTERPOLATIONS, resizeImage, type FloatImage, type Interpolation } from "./resize.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 export interface ImagePreprocessOptions {
   /** [height, width] (or one number for a square) that every image is resized to. Default [256, 256]. */
@@ -27,6 +28,8 @@ export interface Preprocess {
   interpolation: Interpolation;
   cropToAspectRatio: boolean;
 }
+
+const PREPROCESS_OPTIONS: OptionKeys<ImagePreprocessOptions> = { imageSize: true, colorMode: true, interpolation: true, cropToAspectRatio: true };
 
 export function resolvePreprocess(options: ImagePreprocessOptions): Preprocess {
   const [height, width] = resolveImageSize(options.imageSize ?? [256, 256]);
@@ -65,6 +68,7 @@ export function preprocessImage(decoded: DecodedImage, p: Preprocess): FloatImag
  * decoded pixels or ImageData, an <img>, an ImageBitmap or a canvas.
  */
 export async function loadImage(source: ImageInput, options: ImagePreprocessOptions = {}): Promise<FloatImage> {
+  checkOptions("loadImage()", options, PREPROCESS_OPTIONS);
   const p = resolvePreprocess(options);
   const name = describeInput(source);
   return preprocessImage(await decodeInput(source, name), p);

@@ -10,6 +10,7 @@ import { deserializeLayer, fromPythonic, LayerConfigError, toCamelCase } from ".
 import { folderIO } from "./platform.js";
 import type { LoadHandler, LoadOptions, ModelArtifactsLike, WeightSpec } from "./types.js";
 import { checkSpecs, decodeValues, memorySource, specBytes, type ByteSource } from "./weights.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 
 /** A model to rebuild: model.json's fields, its weights in manifest order, and their bytes. */
 export interface ModelSource {
@@ -321,7 +322,10 @@ async function loadFromUrl(url: string, options: LoadOptions): Promise<Sequentia
  * When model.json has a trainingConfig the model comes back compiled, with the optimizer state
  * it was saved with (pass `compile: false` to skip it).
  */
+const LOAD_OPTIONS: OptionKeys<LoadOptions> = { compile: true };
+
 export async function loadModel(source: string | ModelArtifactsLike | LoadHandler, options: LoadOptions = {}): Promise<Sequential> {
+  checkOptions("loadModel()", options, LOAD_OPTIONS);
   if (typeof source === "string") {
     const folders = folderIO();
     if (/^https?:\/\//i.test(source) || !folders) return loadFromUrl(source, options);

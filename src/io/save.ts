@@ -10,6 +10,7 @@ import { serializeLayer } from "./keras.js";
 import { folderIO } from "./platform.js";
 import type { ModelArtifacts, ModelJSON, ModelMetadata, SaveHandler, SaveOptions, SaveResult, TrainingConfig, WeightSpec, WeightsGroup } from "./types.js";
 import { specBytes } from "./weights.js";
+import { checkOptions } from "../options.js";
 
 /** Written in generatedBy and keras_version (tfjs writes "tfjs-layers <version>" there). */
 export const GENERATED_BY = "gpu-cnn";
@@ -199,6 +200,7 @@ function download(artifacts: ModelArtifacts, prefix: string): SaveResult {
  * The optimizer state is saved too unless `includeOptimizer: false`.
  */
 export async function saveModel(model: Sequential, target: string | SaveHandler, options: SaveOptions = {}): Promise<SaveResult> {
+  checkOptions("save()", options, { includeOptimizer: true, classNames: true });
   if (target !== null && typeof target === "object" && typeof (target as SaveHandler).save === "function") {
     return target.save(await modelToArtifacts(model, options));
   }

@@ -6,7 +6,8 @@
 import { affineTransform, adjustBrightness, adjustContrast, FILL_MODES, SAMPLE_INTERPOLATIONS, TRANSFORM_SIZE, type FillMode, type SampleInterpolation } from "../ops/augment.js";
 import { Random } from "../random.js";
 import { shapeString, tensor, type Shape, type Tensor } from "../tensor.js";
-import { baseArgs, batchShapeString, Layer, type CallArgs, type LayerArgs } from "./layer.js";
+import { checkOptions, type OptionKeys } from "../options.js";
+import { baseArgs, batchShapeString, Layer, LAYER_OPTIONS, type CallArgs, type LayerArgs } from "./layer.js";
 
 /** A factor as Keras takes it: one number f (the range [-|f|, |f|]) or a pair [lower, upper]. */
 export type Factor = number | [number, number];
@@ -65,7 +66,10 @@ function checkSeed(what: string, seed: unknown): number | undefined {
 }
 
 /** The base of every augmentation layer: images in, images of the same shape out. */
+const RANDOM_OPTIONS: OptionKeys<RandomLayerArgs> = { ...LAYER_OPTIONS, seed: true };
+
 export abstract class RandomImageLayer extends Layer {
+  static override readonly options = RANDOM_OPTIONS;
   readonly seed: number | undefined;
   private generator: Random | null = null;
 
@@ -107,6 +111,7 @@ export abstract class RandomImageLayer extends Layer {
 
 /** Flip, translation, rotation and zoom: one affine map per image, sampled by one kernel. */
 abstract class RandomAffineLayer extends RandomImageLayer {
+  static override readonly options: OptionKeys<FillArgs> = { ...RANDOM_OPTIONS, fillMode: true, interpolation: true, fillValue: true };
   readonly fillMode: FillMode;
   readonly interpolation: SampleInterpolation;
   readonly fillValue: number;
@@ -169,6 +174,8 @@ export class RandomFlip extends RandomAffineLayer {
 
   constructor(mode: FlipMode = "horizontal_and_vertical", args: RandomLayerArgs = {}) {
     // flips land on pixel centres: nearest sampling copies them exactly
+    // a flip moves whole pixels: it takes no fill or interpolation options of its own
+    checkOptions("new RandomFlip()", args, RANDOM_OPTIONS);
     super({ ...args, interpolation: "nearest", fillMode: "nearest" });
     const normalized = (mode as string) === "horizontalAndVertical" ? "horizontal_and_vertical" : mode;
     if (!FLIP_MODES.includes(normalized)) throw new Error(`gpu-cnn: ${this.name}: mode must be "horizontal", "vertical" or "horizontal_and_vertical", got ${describeValue(mode)}`);
@@ -341,6 +348,7 @@ export class RandomZoom extends RandomAffineLayer {
 
 /** What RandomContrast and RandomBrightness share: one factor drawn per image, values clipped to valueRange. */
 abstract class RandomColorLayer extends RandomImageLayer {
+  static override readonly options: OptionKeys<ColorArgs> = { ...RANDOM_OPTIONS, valueRange: true };
   readonly range: [number, number];
   readonly valueRange: [number, number];
 

@@ -3,7 +3,8 @@
 import { conv2d } from "../ops/conv2d.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { softmax } from "../ops/softmax.js";
-import { batchShapeString, kernelArgs, KernelLayer, positiveInts, type CallArgs, type KernelLayerArgs } from "./layer.js";
+import type { OptionKeys } from "../options.js";
+import { batchShapeString, KERNEL_LAYER_OPTIONS, kernelArgs, KernelLayer, positiveInts, type CallArgs, type KernelLayerArgs } from "./layer.js";
 
 export interface Conv2DArgs extends KernelLayerArgs {
   strides?: number | [number, number];
@@ -17,6 +18,7 @@ export function convOutputLength(input: number, kernel: number, stride: number, 
 
 export class Conv2D extends KernelLayer {
   static override readonly className = "Conv2D";
+  static override readonly options: OptionKeys<Conv2DArgs> = { ...KERNEL_LAYER_OPTIONS, strides: true, padding: true };
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: "valid" | "same";

@@ -3,12 +3,13 @@
 import { dense } from "../ops/dense.js";
 import { softmax } from "../ops/softmax.js";
 import type { Shape, Tensor } from "../tensor.js";
-import { batchShapeString, kernelArgs, KernelLayer, type CallArgs, type KernelLayerArgs } from "./layer.js";
+import { batchShapeString, KERNEL_LAYER_OPTIONS, kernelArgs, KernelLayer, type CallArgs, type KernelLayerArgs } from "./layer.js";
 
 export interface DenseArgs extends KernelLayerArgs {}
 
 export class Dense extends KernelLayer {
   static override readonly className = "Dense";
+  static override readonly options = KERNEL_LAYER_OPTIONS;
 
   constructor(
     readonly units: number,

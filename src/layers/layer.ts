@@ -3,6 +3,7 @@
 // computeOutputShape() so a model can check shapes as layers are added. Shapes here are per
 // sample (no batch axis); call() sees tensors with the batch axis first.
 import { deserializeInitializer, getInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "../initializers.js";
+import { checkOptions, type OptionKeys } from "../options.js";
 import { Random } from "../random.js";
 import { keep, shapeString, tensor, type Shape, type Tensor } from "../tensor.js";
 
@@ -16,6 +17,8 @@ export interface LayerArgs {
   /** false freezes the layer's weights (fit leaves them as they are). */
   trainable?: boolean;
 }
+
+export const LAYER_OPTIONS: OptionKeys<LayerArgs> = { inputShape: true, name: true, trainable: true };
 
 export interface CallArgs {
   training?: boolean;
@@ -84,6 +87,8 @@ export function positiveInts(what: string, value: number | number[] | undefined,
 export abstract class Layer {
   /** Keras' class name ("Dense"); subclasses set it, saving uses it. */
   static readonly className: string;
+  /** Every key the constructor's options take: a key outside them throws (a typo, not a silent default). */
+  static readonly options: OptionKeys<LayerArgs> = LAYER_OPTIONS;
   readonly name: string;
   /** Per-sample input shape given to the constructor, if any. */
   readonly inputShape: number[] | null;
@@ -96,6 +101,7 @@ export abstract class Layer {
 
   constructor(args: LayerArgs = {}) {
     this.name = args.name ?? uniqueName(snakeCase(this.className));
+    checkOptions(`${this.name} (${this.className})`, args, (this.constructor as typeof Layer).options);
     this.isTrainable = args.trainable ?? true;
     if (args.inputShape !== undefined) {
       const ok = Array.isArray(args.inputShape) && args.inputShape.length > 0 && args.inputShape.every((d) => Number.isInteger(d) && d > 0);
@@ -220,6 +226,8 @@ export interface KernelLayerArgs extends LayerArgs {
   kernelInitializer?: Initializer | string;
   biasInitializer?: Initializer | string;
 }
+
+export const KERNEL_LAYER_OPTIONS: OptionKeys<KernelLayerArgs> = { ...LAYER_OPTIONS, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true };
 
 /**
  * A layer with a kernel, an optional bias and an activation (Conv2D, Dense): Keras' defaults

@@ -2,7 +2,8 @@
 import { maxPool2d } from "../ops/maxpool2d.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { convOutputLength } from "./conv2d.js";
-import { baseArgs, batchShapeString, Layer, positiveInts, type LayerArgs } from "./layer.js";
+import type { OptionKeys } from "../options.js";
+import { baseArgs, batchShapeString, Layer, LAYER_OPTIONS, positiveInts, type LayerArgs } from "./layer.js";
 
 export interface MaxPooling2DArgs extends LayerArgs {
   poolSize?: number | [number, number];
@@ -12,6 +13,7 @@ export interface MaxPooling2DArgs extends LayerArgs {
 
 export class MaxPooling2D extends Layer {
   static override readonly className = "MaxPooling2D";
+  static override readonly options: OptionKeys<MaxPooling2DArgs> = { ...LAYER_OPTIONS, poolSize: true, strides: true, padding: true };
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: "valid" | "same";

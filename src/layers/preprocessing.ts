@@ -4,7 +4,8 @@
 import { rescaleChannels } from "../ops/rescale.js";
 import { resize, RESIZE_INTERPOLATIONS, type ResizeInterpolation } from "../ops/resize.js";
 import { keep, shapeString, Tensor, tensor, type Shape } from "../tensor.js";
-import { baseArgs, batchShapeString, Layer, type LayerArgs } from "./layer.js";
+import type { OptionKeys } from "../options.js";
+import { baseArgs, batchShapeString, Layer, LAYER_OPTIONS, type LayerArgs } from "./layer.js";
 
 /** Keras' backend.epsilon(): the floor of the standard deviation Normalization divides by. */
 export const NORMALIZATION_EPSILON = 1e-7;
@@ -111,6 +112,7 @@ export type AdaptBatch = Tensor | { x: Tensor; y?: unknown };
  */
 export class Normalization extends Layer {
   static override readonly className = "Normalization";
+  static override readonly options: OptionKeys<NormalizationArgs> = { ...LAYER_OPTIONS, axis: true, mean: true, variance: true, invert: true };
   readonly axis: number | null;
   readonly invert: boolean;
   /** The statistics, per index of the axis (or one value); null until given or adapted. */
@@ -298,6 +300,7 @@ export interface ResizingArgs extends LayerArgs {
 /** Keras' Resizing: NHWC images to [height, width], on the GPU. */
 export class Resizing extends Layer {
   static override readonly className = "Resizing";
+  static override readonly options: OptionKeys<ResizingArgs> = { ...LAYER_OPTIONS, interpolation: true, cropToAspectRatio: true };
   readonly interpolation: ResizeInterpolation;
   readonly cropToAspectRatio: boolean;
 

@@ -344,7 +344,7 @@ describe("bad arguments and folders: one line naming the problem and the fix", (
     [{ colorMode: "bgr" }, /^gpu-cnn: colorMode must be "rgb", "grayscale" or "rgba", got "bgr"$/],
     [{ interpolation: "lanczos3" }, /^gpu-cnn: interpolation must be "bilinear", "nearest" or "area", got "lanczos3"$/],
     [{ seed: -1 }, /^gpu-cnn: seed must be an integer from 0 to 4294967295, got -1$/],
-    [{ image_size: [8, 8] }, /^gpu-cnn: imageDatasetFromDirectory has no option "image_size"\. Options: imageSize, /],
+    [{ image_size: [8, 8] }, /^gpu-cnn: imageDatasetFromDirectory\(\): unknown option "image_size" \(did you mean "imageSize"\?\); the options are imageSize, /],
     [{ classNames: ["a"] }, /^gpu-cnn: \S+ has folders that are not in classNames: b \(classNames: a\)\. Fix: remove those folders or add them to classNames\.$/],
   ])("%j", async (options, message) => {
     await expect(imageDatasetFromDirectory(dir, options as never)).rejects.toThrow(message);

@@ -268,6 +268,17 @@ describe("bad input", () => {
   it("x of the wrong shape", async () => {
     await expect(compiled().predict(tensor(new Float32Array(6 * 64), [6, 64]))).rejects.toThrow(/predict\(\): x \[6, 64\] does not match the model's input \(None, 8, 8, 1\)/);
   });
+  it("optimizer options: a bare number is the learning rate; unknown keys and bad values throw", () => {
+    expect(new Adam(0.01).learningRate).toBe(0.01);
+    expect(new SGD(0.2).learningRate).toBe(0.2);
+    expect(new Adam().learningRate).toBe(0.001);
+    // a misspelt key would otherwise train at the default rate without a word
+    expect(() => new Adam({ lr: 0.01 } as never)).toThrow(/new Adam\(\): unknown option "lr"; the options are learningRate, beta1, beta2, epsilon/);
+    expect(() => new SGD({ learning_rate: 0.1 } as never)).toThrow(/new SGD\(\): unknown option "learning_rate" \(did you mean "learningRate"\?\)/);
+    expect(() => new Adam(-1)).toThrow(/Adam learningRate must be a finite number in \[0, Infinity\), got -1/);
+    expect(() => new SGD({ momentum: 1 })).toThrow(/SGD momentum must be a finite number in \[0, 1\), got 1/);
+    expect(() => new Adam("0.01" as never)).toThrow(/new Adam\(\): options must be an object such as \{ learningRate: ... \}, got "0.01"/);
+  });
   it("unknown loss, optimizer, metric; a model not ending in softmax", () => {
     const model = smallCnn(8, 1, 3, seed);
     expect(() => model.compile({ optimizer: "adam", loss: "mse" })).toThrow(/unknown loss "mse"/);
