@@ -317,7 +317,7 @@ export class Gpu {
     this.profiler?.submitted();
     const oom = this.device.popErrorScope();
     const validation = this.device.popErrorScope();
-    this.pendingErrors.push(
+    this.expect(
       Promise.all([oom, validation]).then(([o, v]) => {
         const error = o ?? v;
         if (error) throw new Error(`gpu-cnn: the GPU rejected work of op(s) [${ops}]: ${error.message}`);
@@ -341,16 +341,25 @@ export class Gpu {
     await this.checkErrors();
   }
 
+  /** An error check the next sync or read-back throws from (marked handled until then, so Node does not report it first). */
+  private expect(check: Promise<void>): void {
+    check.catch(() => {});
+    this.pendingErrors.push(check);
+  }
+
   private async checkErrors(): Promise<void> {
     const pending = this.pendingErrors;
     this.pendingErrors = [];
-    await Promise.all(pending);
-    this.checkAlive("read-back");
-    if (this.uncaptured) {
-      const message = this.uncaptured;
-      this.uncaptured = null;
-      throw new Error(`gpu-cnn: GPU error: ${message}`);
+    const rejected = (await Promise.allSettled(pending)).find((r) => r.status === "rejected");
+    // an error outside any scope (creating a bind group) is usually what made the submission fail
+    const uncaptured = this.uncaptured;
+    this.uncaptured = null;
+    if (rejected) {
+      const message = (rejected.reason as Error).message;
+      throw new Error(uncaptured ? `${message}\nThe GPU's first error: ${uncaptured}` : message);
     }
+    this.checkAlive("read-back");
+    if (uncaptured) throw new Error(`gpu-cnn: GPU error: ${uncaptured}`);
   }
 
   /** Reads bytes back to the CPU, after all recorded work. The only way data leaves the GPU. */

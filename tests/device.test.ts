@@ -111,6 +111,27 @@ describe("device", () => {
     expect(Array.from(await ops.relu(tensor([-1, 5])).data())).toEqual([0, 5]);
   });
 
+  it("a rejected submission waits for the next read-back: no unhandled rejection while the program awaits something else", async () => {
+    const x = tensor([1, 2, 3, 4]);
+    const y = ops.relu(x);
+    await y.data();
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    try {
+      gpu().dispatch("relu_fwd", [{ buffer: x.buffer, offset: 0, size: 1 << 20 }, y.binding()], new ArrayBuffer(16), [1]);
+      gpu().submit();
+      // a timer (a data loader, a UI) while Dawn resolves the submission's error scope
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).toEqual([]);
+      // with the error that caused it (the bind group's, raised outside any error scope)
+      await expect(gpu().sync()).rejects.toThrow(/the GPU rejected work of op\(s\) \[relu_fwd\][^]*\nThe GPU's first error: Binding size \(1048576\) is larger than/);
+      expect(Array.from(await ops.relu(tensor([-1, 5])).data())).toEqual([0, 5]); // nothing left over
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
+  });
+
   it("records many dispatches into one submission until something is read", async () => {
     await ops.sum(tensor([1])).data();
     const before = memory().submissions;
