@@ -188,6 +188,7 @@ export class Sequential {
   readonly seed: number;
   /** Set to true (e.g. by a callback) to stop fit after the current epoch. */
   stopTraining = false;
+  private fitting = false;
   /** The name of each output class (label i is classNames[i]); saved with the model. */
   classNames: string[] | null = null;
   private readonly weightRandom: Random;
@@ -455,8 +456,15 @@ export class Sequential {
     if (validation !== undefined && !isBatchSource(validation) && !(Array.isArray(validation) && validation.length === 2)) {
       throw new Error("gpu-cnn: fit(): validationData must be [x, y] tensors or a dataset");
     }
-    const plan = fromDataset ? await this.datasetPlan(data, args) : await this.arrayPlan(data, yOrArgs as Tensor, args);
-    return this.trainEpochs(compiled, plan, args, epochs, initialEpoch);
+    // two fits at once would interleave their steps and shuffles on the same weights (tf.js refuses too)
+    if (this.fitting) throw new Error("gpu-cnn: fit(): this model is already training (an earlier fit() has not finished); await it before starting another");
+    this.fitting = true;
+    try {
+      const plan = fromDataset ? await this.datasetPlan(data, args) : await this.arrayPlan(data, yOrArgs as Tensor, args);
+      return await this.trainEpochs(compiled, plan, args, epochs, initialEpoch);
+    } finally {
+      this.fitting = false;
+    }
   }
 
   /** fit(x, y): the samples read once to the CPU, split, and cut into (shuffled) batches each epoch. */

@@ -252,6 +252,13 @@ describe("bad input", () => {
   it("batch size 0", async () => {
     await expect(compiled().fit(data.x, data.y, { batchSize: 0 })).rejects.toThrow(/fit\(\): batchSize must be a positive integer, got 0/);
   });
+  it("a second fit() while one runs throws; the first finishes, and the model trains again after it", async () => {
+    const model = compiled();
+    const first = model.fit(data.x, data.y, { epochs: 2, batchSize: 2, verbose: 0 });
+    await expect(model.fit(data.x, data.y, { epochs: 1, verbose: 0 })).rejects.toThrow(/fit\(\): this model is already training \(an earlier fit\(\) has not finished\); await it/);
+    expect((await first).epoch).toEqual([0, 1]);
+    expect((await model.fit(data.x, data.y, { epochs: 1, verbose: 0 })).epoch).toEqual([0]);
+  });
   it("fit before compile", async () => {
     await expect(smallCnn(8, 1, 3, seed).fit(data.x, data.y)).rejects.toThrow(/fit\(\): compile the model first/);
   });
