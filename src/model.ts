@@ -289,6 +289,12 @@ export class Sequential {
           `outputs ${batchShapeString(this.outputShape!)} with activation "${last.activation ?? "none"}"; end with Dense(numClasses, { activation: "softmax" })`,
       );
     }
+    if (this.outputShape![0] < 2) {
+      throw new Error(
+        `gpu-cnn: compile(): the last layer ${last.name} (${last.className}) outputs 1 class: its softmax is always 1, so the loss is always 0 ` +
+          "and nothing is learned; a classifier needs at least 2 classes, e.g. Dense(2, { activation: \"softmax\" }) for yes/no",
+      );
+    }
     let accuracyKey: string | null = null;
     for (const m of args.metrics ?? []) {
       if (!ACCURACY.includes(m)) throw new Error(`gpu-cnn: compile(): unknown metric ${JSON.stringify(m)}; use "accuracy"`);

@@ -293,6 +293,8 @@ describe("bad input", () => {
     expect(() => model.compile({ optimizer: "adam", loss: "categoricalCrossentropy", metrics: ["f1"] })).toThrow(/unknown metric "f1"/);
     const linear = new Sequential({ layers: [new Dense(3, { inputShape: [4] })] });
     expect(() => linear.compile({ optimizer: "adam", loss: "categoricalCrossentropy" })).toThrow(/needs class probabilities: the last layer dense_\d+ \(Dense\) outputs \(None, 3\) with activation "linear"/);
+    const oneClass = new Sequential({ layers: [new Dense(1, { inputShape: [4], activation: "softmax" })] });
+    expect(() => oneClass.compile({ optimizer: "adam", loss: "categoricalCrossentropy" })).toThrow(/outputs 1 class: its softmax is always 1, so the loss is always 0 and nothing is learned; a classifier needs at least 2 classes/);
   });
 });
 
