@@ -312,6 +312,8 @@ async function loadFromUrl(url: string, options: LoadOptions): Promise<Sequentia
   return restoreModel({ where: url, json, specs, bytes: memorySource(buffers) }, options);
 }
 
+const LOAD_OPTIONS: OptionKeys<LoadOptions> = { compile: true };
+
 /**
  * Loads a model saved in TensorFlow.js' layers format (by gpu-cnn, tfjs, or Keras via the
  * tensorflowjs converter):
@@ -322,8 +324,6 @@ async function loadFromUrl(url: string, options: LoadOptions): Promise<Sequentia
  * When model.json has a trainingConfig the model comes back compiled, with the optimizer state
  * it was saved with (pass `compile: false` to skip it).
  */
-const LOAD_OPTIONS: OptionKeys<LoadOptions> = { compile: true };
-
 export async function loadModel(source: string | ModelArtifactsLike | LoadHandler, options: LoadOptions = {}): Promise<Sequential> {
   checkOptions("loadModel()", options, LOAD_OPTIONS);
   if (typeof source === "string") {

@@ -65,9 +65,9 @@ function checkSeed(what: string, seed: unknown): number | undefined {
   return seed;
 }
 
-/** The base of every augmentation layer: images in, images of the same shape out. */
 const RANDOM_OPTIONS: OptionKeys<RandomLayerArgs> = { ...LAYER_OPTIONS, seed: true };
 
+/** The base of every augmentation layer: images in, images of the same shape out. */
 export abstract class RandomImageLayer extends Layer {
   static override readonly options = RANDOM_OPTIONS;
   readonly seed: number | undefined;
@@ -173,9 +173,9 @@ export class RandomFlip extends RandomAffineLayer {
   readonly mode: FlipMode;
 
   constructor(mode: FlipMode = "horizontal_and_vertical", args: RandomLayerArgs = {}) {
-    // flips land on pixel centres: nearest sampling copies them exactly
-    // a flip moves whole pixels: it takes no fill or interpolation options of its own
+    // a flip takes no fill or interpolation options (the ones it passes on are fixed)
     checkOptions("new RandomFlip()", args, RANDOM_OPTIONS);
+    // flips land on pixel centres: nearest sampling copies them exactly
     super({ ...args, interpolation: "nearest", fillMode: "nearest" });
     const normalized = (mode as string) === "horizontalAndVertical" ? "horizontal_and_vertical" : mode;
     if (!FLIP_MODES.includes(normalized)) throw new Error(`gpu-cnn: ${this.name}: mode must be "horizontal", "vertical" or "horizontal_and_vertical", got ${describeValue(mode)}`);
