@@ -51,7 +51,7 @@ ${body}
 
 /** Stores output row o's pixel `at` (a u32 expression) of the block: `value` plus bias, relu. */
 function store(o: number, value: string, at: string): string {
-  return `  { let v = ${value} + bias; sgf_y[y0 + ${o}u * y_row + ${at} * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`;
+  return `  { let v = ${value} + bias; sgf_y[y0 + ${o}u * y_row + ${at} * out_c4] = select(v, relu4(v), p.relu != 0u); }`;
 }
 
 /** The WGSL source of conv2d_fwd_sg3. */

@@ -114,7 +114,7 @@ ${lines(TM, (i) => `        { let x = subgroupShuffle(ar${Math.floor(i / 8)}, ba
   var bias = vec4f(0.0);
   if (p.has_bias != 0u) { bias = cg_b[col4]; }
   let y0 = p.y_off / 4u + col4;
-${lines(TM, (i) => `  { let v = acc${i} + bias; cg_y[y0 + min(r0 + ${i}u, pixels - 1u) * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`)}
+${lines(TM, (i) => `  { let v = acc${i} + bias; cg_y[y0 + min(r0 + ${i}u, pixels - 1u) * out_c4] = select(v, relu4(v), p.relu != 0u); }`)}
 }
 
 @group(0) @binding(0) var<storage, read> fg_x: array<vec4f>;

@@ -88,7 +88,7 @@ ${lines(C, (ci) => lines(loadsI, (t) => `  var x1_${ci}_${t} = imf_x_at(line1 + 
     let line2 = image + (top + 2) * row_len;
     let ok2 = top + 2 >= 0 && top + 2 < i32(p.in_h);
 ${lines(C, (ci) => lines(loadsI, (t) => `    let x2_${ci}_${t} = imf_x_at(line2 + ${ci}, left + ${8 * t}, ok2);`))}
-${lines(SI, (i) => `    { let v = ${sum(i)} + bias; imf_y[y + ${i}u * out_c4] = select(v, max(v, vec4f(0.0)), p.relu != 0u); }`)}
+${lines(SI, (i) => `    { let v = ${sum(i)} + bias; imf_y[y + ${i}u * out_c4] = select(v, relu4(v), p.relu != 0u); }`)}
     // the window moves down a row
 ${[...xs(0).map((v, k) => `    ${v} = ${xs(1)[k]};`), ...xs(1).map((v, k) => `    ${v} = ${xs(2)[k]};`)].join("\n")}
     top += 1;

@@ -41,6 +41,9 @@ struct Conv {
 }
 
 @group(1) @binding(0) var<uniform> p: Conv;
+
+// relu that keeps NaN (see shaders/elementwise.wgsl)
+fn relu4(v: vec4f) -> vec4f { return select(v, vec4f(0.0), v < vec4f(0.0)); }
 // ---- end shared ----
 
 const LANES = vec4u(0u, 1u, 2u, 3u);
@@ -78,7 +81,7 @@ fn window_tap(win: Window, ky: i32, kx: i32) -> i32 {
 
 fn fwd_x_at(i: i32) -> f32 { return select(0.0, fwd_x[max(i, 0)], i >= 0); }
 
-fn epilogue(v: vec4f) -> vec4f { return select(v, max(v, vec4f(0.0)), p.relu != 0u); }
+fn epilogue(v: vec4f) -> vec4f { return select(v, relu4(v), p.relu != 0u); }
 
 // gid.x/y (folded): 4 output pixels; workgroup z: 4 output channels
 @compute @workgroup_size(WG)

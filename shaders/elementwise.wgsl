@@ -60,14 +60,19 @@ fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   for (var i = s.first; i < s.end; i += RUN) { scale_y[i] = scale_x[i] * fill_p.value; }
 }
 
-// relu_fwd: y = max(x, 0)
+// relu keeps NaN, as TensorFlow's and tf.js' do: WGSL's max(NaN, 0) is 0, which would hide a NaN
+// from the loss (and so from fit's guard) and train on silently. (matmul.wgsl and conv2d.wgsl
+// define it too: WGSL has no includes.)
+fn relu4(v: vec4f) -> vec4f { return select(v, vec4f(0.0), v < vec4f(0.0)); }
+
+// relu_fwd: y = relu(x)
 @group(0) @binding(0) var<storage, read> relu_x: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> relu_y: array<vec4f>;
 
 @compute @workgroup_size(WG)
 fn relu_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let s = span(gid, nwg, size_p.n);
-  for (var i = s.first; i < s.end; i += RUN) { relu_y[i] = max(relu_x[i], vec4f(0.0)); }
+  for (var i = s.first; i < s.end; i += RUN) { relu_y[i] = relu4(relu_x[i]); }
 }
 
 // relu_bwd: dx = dy where y > 0, else 0 (the gradient at 0 is 0, as in Keras)
@@ -107,14 +112,14 @@ fn bias_vec4(gid: vec3u, nwg: vec3u, relu: bool) {
     let b = bias_at((4u * s.first) % n);
     for (var i = s.first; i < s.end; i += RUN) {
       let y = bias_x[i] + b;
-      bias_y[i] = select(y, max(y, vec4f(0.0)), relu);
+      bias_y[i] = select(y, relu4(y), relu);
     }
     return;
   }
   var c = (4u * s.first) % n;
   for (var i = s.first; i < s.end; i += RUN) {
     let y = bias_x[i] + bias_at(c);
-    bias_y[i] = select(y, max(y, vec4f(0.0)), relu);
+    bias_y[i] = select(y, relu4(y), relu);
     c += step;
     if (c >= n) { c -= n; }
   }

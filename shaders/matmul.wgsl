@@ -40,14 +40,17 @@ struct Mm {
 
 fn has(flag: u32) -> bool { return (mm.flags & flag) != 0u; }
 
+// relu that keeps NaN (see shaders/elementwise.wgsl)
+fn relu4(v: vec4f) -> vec4f { return select(v, vec4f(0.0), v < vec4f(0.0)); }
+
 // The bias and relu part of the epilogue (the old C is added by the caller when accumulating,
 // so that C is only read then).
 fn finish4(v: vec4f, bias: vec4f) -> vec4f {
-  return select(v + bias, max(v + bias, vec4f(0.0)), has(RELU));
+  return select(v + bias, relu4(v + bias), has(RELU));
 }
 
 fn finish1(v: f32, bias: f32) -> f32 {
-  return select(v + bias, max(v + bias, 0.0), has(RELU));
+  return select(v + bias, select(v + bias, 0.0, v + bias < 0.0), has(RELU));
 }
 // ---- end shared ----
 

@@ -1,6 +1,8 @@
 // 2-D max pooling over NHWC images, forward and backward.
 // The forward writes each output's maximum and the flat index, within its image, of the input
-// element that won: the first maximum in window order (rows, then columns). Padded cells ("same")
+// element that won: the first maximum in window order (rows, then columns), or the last NaN: a NaN
+// wins, as relu keeps it (shaders/elementwise.wgsl), so that it reaches the loss and fit's guard
+// rather than vanishing in a pool. Padded cells ("same")
 // are never visited, as if they held -infinity. The backward writes every dx element from one
 // invocation (deterministic, no atomics): each input element sums dy over the windows that hold
 // it and chose it (maxpool2d_bwd*), or, when windows do not overlap, each output writes the cells
@@ -24,6 +26,9 @@ struct Pool {
 @group(1) @binding(0) var<uniform> pool_p: Pool;
 
 fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+// NaN by its bits: WGSL lets a compiler assume comparisons never meet a NaN
+fn is_nan4(v: vec4f) -> vec4<bool> { return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u); }
 
 // The input rows [y0, y1) and columns [x0, x1) of output pixel (oy, ox), clipped to the image.
 // Every window holds at least one real cell: Keras' "same" padding is less than the pool.
@@ -100,7 +105,7 @@ fn maxpool2d_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
       let at = (y * pool_p.w + x) * c + ch;
       let v = fwd_x[image + at];
       // strict: an equal value later in the window does not replace the first
-      if (v > best) {
+      if (v > best || is_nan4(vec4f(v)).x) {
         best = v;
         best_at = at;
       }
@@ -138,7 +143,7 @@ fn pool_vec4(i: u32, ph: u32, pw: u32) {
       let pos = u32(y) * pool_p.w + u32(x);
       let v = fwd4_x[image + pos * c4 + group];
       // strict: an equal value later in the window does not replace the first
-      let wins = (v > best) | vec4<bool>(first);
+      let wins = (v > best) | is_nan4(v) | vec4<bool>(first);
       first = false;
       best = select(best, v, wins);
       best_at = select(best_at, vec4u(pos * pool_p.c) + lanes, wins);
@@ -169,7 +174,7 @@ fn pool2x2(i: u32) -> Pooled {
   var best_at = vec4u(w.cell[0] * pool_p.c) + w.lanes;
   for (var k = 1u; k < 4u; k++) {
     // strict: an equal value later in the window does not replace the first
-    let wins = v[k] > best;
+    let wins = (v[k] > best) | is_nan4(v[k]);
     best = select(best, v[k], wins);
     best_at = select(best_at, vec4u(w.cell[k] * pool_p.c) + w.lanes, wins);
   }

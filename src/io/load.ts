@@ -142,7 +142,13 @@ async function loadWeights(model: Sequential, source: ModelSource, specs: Weight
   }
   const extra = specs.find((s) => !used.has(s));
   if (extra) fail(`the manifest lists weight ${extra.name} ${shapeString(extra.shape)}, which no layer of the model has`);
-  for (const [tensor, spec] of pairs) upload(tensor, (await readValues(source, spec, offsets.get(spec)!)) as Float32Array);
+  for (const [tensor, spec] of pairs) {
+    const values = (await readValues(source, spec, offsets.get(spec)!)) as Float32Array;
+    // NaN weights would train and predict nonsense (or stop fit at its first batch) far from here
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) fail(`weight ${spec.name} ${shapeString(spec.shape)} holds ${values[bad]} at element ${bad}: the weights are corrupt, or were saved from a model whose training diverged`);
+    upload(tensor, values);
+  }
 }
 
 /** The loss, metrics and optimizer of tfjs' trainingConfig, as gpu-cnn's compile() takes them. */

@@ -206,6 +206,25 @@ describe("training", () => {
   });
 });
 
+describe("a NaN inside the network", () => {
+  it("reaches the loss through relu and max pooling, so fit stops at the first batch instead of training a dead layer", async () => {
+    const data = bars(8, 8, 1, 3, seed + 11);
+    const model = smallCnn(8, 1, 3, seed);
+    model.compile({ optimizer: "adam", loss: "categoricalCrossentropy" });
+    const weights = model.getWeights();
+    const kernel = Float32Array.from(await weights[0].data());
+    kernel[0] = NaN; // one tap of the first filter: its channel is NaN wherever the filter sees
+    model.setWeights([tensor(kernel, weights[0].shape), ...weights.slice(1)]);
+    // WGSL's max(NaN, 0) is 0: with it, relu turned this channel into zeros, and the loss stayed finite
+    const error = await model.fit(data.x, data.y, { epochs: 1, batchSize: 4, verbose: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as Error).message).toMatch(/the loss became NaN at epoch 1\/1, batch 1\/2/);
+    const probabilities = await (await model.predict(data.x)).data();
+    expect(probabilities.every(Number.isNaN)).toBe(true);
+    model.dispose();
+  });
+});
+
 describe("weights", () => {
   it("getWeights / setWeights in Keras order carry a model over; frozen layers stay put", async () => {
     const data = bars(8, 8, 1, 3, seed + 7);

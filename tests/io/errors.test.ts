@@ -73,6 +73,16 @@ describe("loading a bad model folder", () => {
     await expectLoadError(dir, /the weights hold \d+ bytes, but the manifest's \d+ weights need \d+: the weight data is truncated or belongs to another model/);
   });
 
+  it("whose weights hold a NaN or an infinity", async () => {
+    for (const [bits, shown] of [[0x7fc00000, "NaN"], [0xff800000, "-Infinity"]] as const) {
+      const dir = brokenCopy();
+      const bytes = readFileSync(join(dir, "weights.bin"));
+      bytes.writeUInt32LE(bits, 4 * 5); // the first kernel's sixth value
+      writeFileSync(join(dir, "weights.bin"), bytes);
+      await expectLoadError(dir, new RegExp(`weight conv2d_\\d+/kernel \\[[0-9, ]+\\] holds ${shown} at element 5: the weights are corrupt, or were saved from a model whose training diverged`));
+    }
+  });
+
   it("with an activation gpu-cnn lacks", async () => {
     const dir = brokenCopy((json) => {
       json.modelTopology.config.layers[3].config.activation = "tanh";
