@@ -15,6 +15,7 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     exclude: ["node_modules/**"],
+    setupFiles: ["tests/setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // One GPU device per worker; lavapipe already uses both cores for each dispatch.

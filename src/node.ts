@@ -18,8 +18,22 @@ const SOFTWARE_ICDS = [
   "/opt/google/chrome/vk_swiftshader_icd.json",
 ];
 
-// Dawn instances stay referenced for the life of the process; their devices depend on them.
-const instances: GPU[] = [];
+/**
+ * One Dawn instance per driver and flags, kept for the life of the process (Dawn's devices depend
+ * on theirs) and shared by every device: a new device after disposeGpu() or a lost device no
+ * longer leaves another instance, with its driver threads, behind.
+ */
+const instances = new Map<string, GPU>();
+
+function dawnInstance(dawn: Dawn, flags: string[]): GPU {
+  const key = `${process.env.VK_ICD_FILENAMES ?? ""}|${flags.join(" ")}`;
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = dawn.create(flags);
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
 
 /**
  * Dawn's instance flags. WebGPU zero-fills a buffer before its first use; Dawn does it lazily,
@@ -36,8 +50,7 @@ export const DAWN_FLAGS_ENV = "GPU_CNN_DAWN_FLAGS";
 
 async function tryAdapter(dawn: Dawn): Promise<{ adapter: GPUAdapter; another: () => Promise<GPUAdapter | null> } | null> {
   const extra = process.env[DAWN_FLAGS_ENV]?.split(/\s+/).filter(Boolean) ?? [];
-  const gpu = dawn.create([...DAWN_FLAGS, ...extra]);
-  instances.push(gpu);
+  const gpu = dawnInstance(dawn, [...DAWN_FLAGS, ...extra]);
   const options: GPURequestAdapterOptions = { powerPreference: "high-performance" };
   const adapter = await gpu.requestAdapter(options);
   return adapter && { adapter, another: () => gpu.requestAdapter(options) };
