@@ -203,6 +203,9 @@ export function tensor(values: ArrayLike<number> | NestedArray, shape?: Shape): 
     flat = Float32Array.from(out);
   }
   const final = shape ? [...shape] : inferred;
+  if (!final.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`gpu-cnn: tensor(): shape ${shapeString(final)} must list sizes that are integers >= 0 (no -1 here: give every size, or reshape() afterwards)`);
+  }
   if (shapeSize(final) !== flat.length) {
     throw new Error(`gpu-cnn: tensor(): ${flat.length} values do not fill shape ${shapeString(final)} (${shapeSize(final)} values)`);
   }
