@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the benchmark for a lent GPU machine (the `device` tool's `run`). That machine has no
 # Node, and a run carries at most 64 MiB, against node_modules' ~580 MB. This writes .device/
-# (ignored by git), ~33 MB: Node and Dawn's linux-x64 binding (xz), the benchmark bundled with
+# (ignored by git), ~36 MB: Node and Dawn's linux-x64 binding (xz), the benchmark bundled with
 # tfjs by esbuild, the package.json files whose versions results.json records, and Debian's
 # Vulkan loader. Then, on the device: `bash scripts/device-bench.sh --quick` with carry [".device"].
 set -euo pipefail
