@@ -83,7 +83,6 @@ function channelName(channels: number): string {
  */
 export async function imageForModel(model: Sequential, source: ImageInput, options: PredictImageOptions = {}, index = 0): Promise<FloatImage> {
   const op = "predictImage";
-  checkOptions(`${op}()`, options, PREDICT_IMAGE_OPTIONS);
   const target = modelImageShape(op, model);
   const name = describeInput(source, index);
   if (options.colorMode !== undefined && (COLOR_MODE_CHANNELS[options.colorMode] as number | undefined) !== target.channels) {

@@ -2,6 +2,7 @@
 // SEED=<n> npm test), relative-error checks, and finite-difference gradients in float64.
 import { beforeAll, expect } from "vitest";
 import { backward, initGpu, tensor, type Tensor } from "../src/index.node.js";
+import { gpu } from "../src/device.js";
 import { setPoison } from "../src/ops/run.js";
 import { Random as LibraryRandom } from "../src/random.js";
 
@@ -58,6 +59,17 @@ export class Random {
     for (let r = 0; r < rows; r++) out[r * classes + this.int(0, classes - 1)] = 1;
     return out;
   }
+}
+
+/** Runs fn with the profiler on and returns the names of the kernels it dispatched. */
+export async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
+  gpu().startProfile();
+  let failure: unknown = null;
+  await fn().catch((e: unknown) => (failure = e ?? new Error("rejected")));
+  // stopped even when fn failed, so later tests do not run profiled
+  const times = await gpu().stopProfile();
+  if (failure) throw failure;
+  return times.map((t) => t.kernel);
 }
 
 /** Starts the device once per test file and poisons op outputs with NaN. */

@@ -3,7 +3,7 @@ import { gpu } from "../../src/device.js";
 import { initGpu, ops, tensor } from "../../src/index.node.js";
 import { matmulTile } from "../../src/ops/matmul.js";
 import { matmulBackwardRef, matmulRef } from "../ref/matmul.js";
-import { checkOp, expectClose, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
+import { checkOp, expectClose, kernelsUsed, numericGrad, Random, testSeed, useGpu } from "../helpers.js";
 
 useGpu();
 const random = new Random(testSeed("matmul"));
@@ -75,17 +75,6 @@ describe("matmul", () => {
     expectClose(await c.data(), matmulRef(a32, b32, 1, 2, n), "matmul wide");
   });
 });
-
-/** Runs fn with the profiler on and returns the names of the kernels it dispatched. */
-async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
-  gpu().startProfile();
-  let failure: unknown = null;
-  await fn().catch((e: unknown) => (failure = e ?? new Error("rejected")));
-  // stopped even when fn failed, so later tests do not run profiled
-  const times = await gpu().stopProfile();
-  if (failure) throw failure;
-  return times.map((t) => t.kernel);
-}
 
 // The plain kernels (SwiftShader, GPUs) compute 8x8 blocks: rows past m and a column or row
 // group of 4 past n or m repeat the last ones, which the shapes below reach (sizes off 8 by 4,

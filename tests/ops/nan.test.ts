@@ -7,7 +7,7 @@ import { initGpu, ops, tensor } from "../../src/index.node.js";
 import { conv2dRef, type ConvCase } from "../ref/conv2d.js";
 import { maxPoolRef, type PoolRefSpec } from "../ref/maxpool2d.js";
 import { denseRef } from "../ref/matmul.js";
-import { expectClose, Random, testSeed, useGpu } from "../helpers.js";
+import { expectClose, kernelsUsed, Random, testSeed, useGpu } from "../helpers.js";
 
 useGpu();
 const random = new Random(testSeed("nan"));
@@ -21,18 +21,6 @@ function expectSameNaN(out: Float32Array, ref: Float64Array, what: string): void
   expect(nanAt(out), `${what}: NaN positions`).toEqual(nanAt(ref));
   const finite = (a: ArrayLike<number>) => Array.from(a).filter((v) => !Number.isNaN(v));
   expectClose(finite(out), finite(ref), what);
-}
-
-/** Runs fn with the profiler on and returns the kernels it dispatched. */
-async function kernelsUsed(fn: () => Promise<void>): Promise<string[]> {
-  gpu().startProfile();
-  const ran = await fn().then(
-    () => null,
-    (e: unknown) => e ?? new Error("rejected"),
-  );
-  const times = await gpu().stopProfile(); // stopped even when fn failed
-  if (ran) throw ran;
-  return times.map((t) => t.kernel);
 }
 
 async function withPlainKernels<T>(fn: () => Promise<T>): Promise<T> {
